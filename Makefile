@@ -1,0 +1,45 @@
+# Two entry points do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+LLAMA_CPP_VERSION := 0.3.36
+# A default (native) llama.cpp build crashed with a general protection fault in libggml-cpu on
+# machines that report AVX-512/AMX; this portable AVX2 build runs on them and on any x86-64-v3 CPU.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+# Built once per machine, keyed by version and flags, so a fresh clone does not rebuild for minutes.
+WHEELS ?= $(HOME)/.cache/synth-assets/wheels/llama-cpp-python-$(LLAMA_CPP_VERSION)-avx2-portable
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+
+.PHONY: setup run test lint ui clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@if ! ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "building llama-cpp-python $(LLAMA_CPP_VERSION) (portable, a few minutes on 2 cores)"; \
+		mkdir -p $(WHEELS) && CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel \
+			--no-cache-dir --no-deps -w $(WHEELS) llama-cpp-python==$(LLAMA_CPP_VERSION); \
+	fi
+	$(BIN)/python -m pip install --quiet $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: setup
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/synth run
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+ui: setup
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf $(VENV) data/warehouse.duckdb data/dagster_home

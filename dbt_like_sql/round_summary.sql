@@ -1,0 +1,36 @@
+-- Per experiment and round: rows per stage, verified rate over traces that had ground truth,
+-- rows kept by the filter funnel, and the human fraction of the training mix.
+with
+seeds as (select experiment, round, count(*) as n from main.seed_set group by all),
+gen as (select experiment, round, count(*) as n from main.generated_instructions group by all),
+traces as (select experiment, round, count(*) as n from main.cot_traces group by all),
+ver as (
+    select experiment, round,
+           count(*) filter (where verifier <> 'none') as checkable,
+           count(*) filter (where verdict = 'passed') as passed
+    from main.verified_traces group by all
+),
+filt as (select experiment, round, count(*) filter (where kept) as kept from main.filtered_set group by all),
+mix as (
+    select experiment, round, count(*) as n, count(*) filter (where origin = 'human') as human
+    from main.final_mix group by all
+)
+select
+    seeds.experiment,
+    seeds.round,
+    seeds.n as seed_set,
+    coalesce(gen.n, 0) as generated_instructions,
+    coalesce(traces.n, 0) as cot_traces,
+    coalesce(ver.checkable, 0) as checkable_traces,
+    coalesce(ver.passed, 0) as verified_traces,
+    round(ver.passed / nullif(ver.checkable, 0), 3) as verified_rate,
+    coalesce(filt.kept, 0) as filtered_kept,
+    coalesce(mix.n, 0) as final_mix,
+    round(mix.human / nullif(mix.n, 0), 3) as human_fraction
+from seeds
+left join gen using (experiment, round)
+left join traces using (experiment, round)
+left join ver using (experiment, round)
+left join filt using (experiment, round)
+left join mix using (experiment, round)
+order by seeds.experiment, seeds.round

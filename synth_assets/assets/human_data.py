@@ -1,0 +1,54 @@
+"""The human data every experiment starts from, and the held-out set no pool ever sees."""
+
+import dagster as dg
+import pandas as pd
+
+from synth_assets import schemas
+from synth_assets.assets.metadata import counts_table, table_metadata
+from synth_assets.assets.resources import PipelineConfig
+from synth_assets.seeds.human_pool import human_rows
+
+GROUP = "human_data"
+
+
+def _task_keys(df: pd.DataFrame) -> set[tuple[str, str]]:
+    return set(zip(df["instruction"], df["input"], strict=True))
+
+
+def _result(df: pd.DataFrame) -> dg.Output:
+    by_type = df.groupby(["family", "task_type"]).size().to_dict()
+    return dg.Output(
+        df,
+        metadata={
+            **table_metadata(df),
+            "by_task_type": dg.MetadataValue.md(counts_table({f"{f}/{t}": n for (f, t), n in by_type.items()}, "type")),
+        },
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"duckdb", "pandas"},
+    metadata={"dagster/column_schema": schemas.HUMAN_SEEDS},
+    code_version="1",
+)
+def human_seeds(context: dg.AssetExecutionContext, pipeline_config: PipelineConfig) -> dg.Output:
+    """Project-authored instruction tasks (9 task types, with reference responses) and grade-school
+    math problems (worked solution and numeric answer): the round-0 pool of every experiment."""
+    return _result(human_rows(pipeline_config.seeds_dir, context.run.run_id, "human_seeds"))
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"duckdb", "pandas"},
+    metadata={"dagster/column_schema": schemas.HELDOUT_HUMAN},
+    code_version="1",
+)
+def heldout_human(context: dg.AssetExecutionContext, pipeline_config: PipelineConfig) -> dg.Output:
+    """Human rows kept out of every seed pool and mix, for measuring what training does to models."""
+    held = human_rows(pipeline_config.heldout_dir, context.run.run_id, "heldout_human")
+    seeds = human_rows(pipeline_config.seeds_dir, context.run.run_id, "human_seeds")
+    overlap = _task_keys(held) & _task_keys(seeds)
+    if overlap:
+        raise dg.Failure(f"{len(overlap)} held-out task(s) also appear in the seeds, e.g. {sorted(overlap)[0]!r}")
+    return _result(held)

@@ -1,0 +1,57 @@
+"""Materialization metadata a person reads at a glance in the UI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+PREVIEW_ROWS = 8
+PREVIEW_COLUMNS = ("id", "origin", "family", "instruction", "response", "verdict", "drop_reason")
+_CELL = 80
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= _CELL else text[: _CELL - 1] + "…"
+
+
+def markdown_table(df: pd.DataFrame, columns: list[str] | None = None, limit: int = PREVIEW_ROWS) -> str:
+    cols = columns or list(df.columns)
+    if df.empty:
+        return "_no rows_"
+    head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
+    body = "".join("| " + " | ".join(_cell(r[c]) for c in cols) + " |\n" for r in df.head(limit).to_dict("records"))
+    return head + body
+
+
+def counts_table(counts: Mapping[str, Any], key: str = "what", value: str = "rows") -> str:
+    return f"| {key} | {value} |\n|---|---|\n" + "".join(f"| {k} | {v} |\n" for k, v in counts.items())
+
+
+def table_metadata(df: pd.DataFrame) -> dict[str, Any]:
+    cols = [c for c in PREVIEW_COLUMNS if c in df.columns]
+    by_origin = df["origin"].value_counts().to_dict() if "origin" in df.columns else {}
+    return {
+        "dagster/row_count": dg.MetadataValue.int(len(df)),
+        "rows": dg.MetadataValue.int(len(df)),
+        "by_origin": dg.MetadataValue.md(
+            counts_table({k: by_origin.get(k, 0) for k in ("human", "synthetic")}, "origin")
+        ),
+        "preview": dg.MetadataValue.md(markdown_table(df, cols)),
+    }
+
+
+def progress_logger(context: dg.AssetExecutionContext, what: str, every: float = 0.1):
+    """Log roughly every 10% of a long generation so the run's log shows it moving."""
+    state = {"next": every}
+
+    def report(done: int, total: int) -> None:
+        if total and (done / total >= state["next"] or done == total):
+            context.log.info(f"{what}: {done}/{total} calls ({done / total:.0%})")
+            state["next"] = done / total + every
+
+    return report

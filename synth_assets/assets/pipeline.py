@@ -1,0 +1,191 @@
+"""The six partitioned stages of one round. Each asset resolves its partition, calls the stage
+function, and reports metadata; the logic lives in `synth_assets.stages`."""
+
+from dataclasses import asdict
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from synth_assets import schemas
+from synth_assets.assets.metadata import (
+    counts_table,
+    markdown_table,
+    progress_logger,
+    table_metadata,
+)
+from synth_assets.assets.partitions import PARTITION_EXPR, resolve
+from synth_assets.assets.resources import PipelineConfig
+from synth_assets.filters.funnel import funnel_counts
+from synth_assets.llm.resource import GeneratorResource
+from synth_assets.stages.cot_traces import sample_traces, task_table
+from synth_assets.stages.filtered_set import filter_traces
+from synth_assets.stages.final_mix import compose_mix
+from synth_assets.stages.generated_instructions import generate_instructions
+from synth_assets.stages.seed_set import pool_from
+from synth_assets.stages.verified_traces import verification_stats, verify_traces
+from synth_assets.storage.previous_round import require_previous_final_mix
+
+GROUP = "pipeline"
+STAGES = ("seed_set", "generated_instructions", "cot_traces", "verified_traces", "filtered_set", "final_mix")
+
+
+def _meta(schema: dg.TableSchema) -> dict:
+    return {"partition_expr": PARTITION_EXPR, "dagster/column_schema": schema}
+
+
+def _stats_md(stats: object) -> dg.MetadataValue:
+    return dg.MetadataValue.md(counts_table(asdict(stats), "statistic", "value"))  # type: ignore[call-overload]
+
+
+def build_pipeline_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    common = {"partitions_def": partitions, "group_name": GROUP, "code_version": "1"}
+
+    @dg.asset(**common, kinds={"duckdb", "pandas"}, metadata=_meta(schemas.SEED_SET))
+    def seed_set(
+        context: dg.AssetExecutionContext,
+        pipeline_config: PipelineConfig,
+        warehouse: DuckDBResource,
+        human_seeds: pd.DataFrame,
+    ) -> dg.Output:
+        """The round's in-context pool: the human seeds in round 0, the previous round's final_mix
+        of the same experiment after that (read through storage; see the `upstream_*` metadata)."""
+        exp, round_ = resolve(context, pipeline_config.experiments())
+        upstream: dict = {"upstream": dg.MetadataValue.text("human_seeds")}
+        if round_ == 0:
+            source = human_seeds
+        else:
+            with warehouse.get_connection() as conn:
+                source, ref = require_previous_final_mix(conn, context.instance, exp.name, round_)
+            upstream = {
+                "upstream": dg.MetadataValue.text(f"final_mix[{ref.partition}]"),
+                "upstream_run_id": dg.MetadataValue.text(ref.run_id or "unknown"),
+                "upstream_data_version": dg.MetadataValue.text(ref.data_version or "unknown"),
+            }
+            if source.empty:
+                context.log.warning(f"final_mix[{ref.partition}] is empty: round {round_} has no in-context examples")
+        df = pool_from(source, exp.name, round_, context.run.run_id)
+        return dg.Output(df, metadata={**table_metadata(df), **upstream})
+
+    @dg.asset(**common, kinds={"duckdb", "llama_cpp"}, metadata=_meta(schemas.GENERATED_INSTRUCTIONS))
+    def generated_instructions(
+        context: dg.AssetExecutionContext,
+        pipeline_config: PipelineConfig,
+        generator: GeneratorResource,
+        seed_set: pd.DataFrame,
+    ) -> dg.Output:
+        """New tasks and math problems written Self-Instruct style from sampled pool examples."""
+        exp, round_ = resolve(context, pipeline_config.experiments())
+        gen = generator.for_config(exp.generator)
+        df, stats = generate_instructions(
+            seed_set, exp, round_, gen, context.run.run_id, progress_logger(context, "instruction generation")
+        )
+        for family in stats.skipped_families:
+            context.log.warning(f"no '{family}' examples in the pool: no {family} tasks generated this round")
+        return dg.Output(
+            df,
+            metadata={
+                **table_metadata(df),
+                "generation": _stats_md(stats),
+                "generator": dg.MetadataValue.text(gen.label),
+                "completion_tokens": dg.MetadataValue.int(stats.completion_tokens),
+            },
+        )
+
+    @dg.asset(**common, kinds={"duckdb", "llama_cpp"}, metadata=_meta(schemas.COT_TRACES))
+    def cot_traces(
+        context: dg.AssetExecutionContext,
+        pipeline_config: PipelineConfig,
+        generator: GeneratorResource,
+        seed_set: pd.DataFrame,
+        generated_instructions: pd.DataFrame,
+    ) -> dg.Output:
+        """k chain-of-thought samples per task: this round's new tasks plus pool tasks with ground truth."""
+        exp, round_ = resolve(context, pipeline_config.experiments())
+        gen = generator.for_config(exp.generator)
+        tasks = task_table(generated_instructions, seed_set, exp, round_)
+        df, stats = sample_traces(
+            tasks, seed_set, exp, round_, gen, context.run.run_id, progress_logger(context, "trace sampling")
+        )
+        return dg.Output(
+            df,
+            metadata={
+                **table_metadata(df),
+                "sampling": _stats_md(stats),
+                "failed_calls": dg.MetadataValue.int(stats.failed_calls),
+                "completion_tokens": dg.MetadataValue.int(stats.completion_tokens),
+            },
+        )
+
+    @dg.asset(**common, kinds={"duckdb", "pandas"}, metadata=_meta(schemas.VERIFIED_TRACES))
+    def verified_traces(context: dg.AssetExecutionContext, cot_traces: pd.DataFrame) -> dg.Output:
+        """Each trace with a verdict, its verifier and evidence (math answers checked by value)."""
+        keys = context.partition_key.keys_by_dimension  # type: ignore[union-attr]
+        df = verify_traces(cot_traces, keys["experiment"], int(keys["round"]), context.run.run_id)
+        stats = verification_stats(df)
+        return dg.Output(
+            df,
+            metadata={
+                **table_metadata(df),
+                "verified_rate": dg.MetadataValue.float(float(stats["verified_rate"])),
+                "verification": dg.MetadataValue.md(counts_table(stats, "statistic", "value")),
+            },
+        )
+
+    @dg.asset(**common, kinds={"duckdb", "pandas"}, metadata=_meta(schemas.FILTERED_SET))
+    def filtered_set(
+        context: dg.AssetExecutionContext,
+        pipeline_config: PipelineConfig,
+        seed_set: pd.DataFrame,
+        verified_traces: pd.DataFrame,
+    ) -> dg.Output:
+        """Every verified trace with the funnel's decision; `kept` rows go on to the mix."""
+        exp, round_ = resolve(context, pipeline_config.experiments())
+        df = filter_traces(
+            verified_traces, seed_set["instruction"].tolist(), exp.filters, exp.name, round_, context.run.run_id
+        )
+        counts = funnel_counts(df)
+        return dg.Output(
+            df,
+            metadata={
+                **table_metadata(df),
+                "kept": dg.MetadataValue.int(counts["kept"]),
+                "funnel": dg.MetadataValue.md(counts_table(counts, "step", "rows")),
+            },
+        )
+
+    @dg.asset(**common, kinds={"duckdb", "pandas"}, metadata=_meta(schemas.FINAL_MIX))
+    def final_mix(
+        context: dg.AssetExecutionContext,
+        pipeline_config: PipelineConfig,
+        warehouse: DuckDBResource,
+        human_seeds: pd.DataFrame,
+        filtered_set: pd.DataFrame,
+    ) -> dg.Output:
+        """The round's training rows: human and synthetic mixed by the experiment's regime."""
+        exp, round_ = resolve(context, pipeline_config.experiments())
+        previous = None
+        if exp.regime == "accumulate" and round_ > 0:
+            with warehouse.get_connection() as conn:
+                previous, _ = require_previous_final_mix(conn, context.instance, exp.name, round_)
+        df, mix_plan = compose_mix(exp, round_, human_seeds, filtered_set, previous, context.run.run_id)
+        human_fraction = float((df["origin"] == "human").mean()) if len(df) else 0.0
+        if mix_plan.shortfall > 0:
+            context.log.warning(
+                f"only {mix_plan.synthetic} synthetic rows passed the filters; "
+                f"the regime asked for {exp.sizes.mix_size}"
+            )
+        return dg.Output(
+            df,
+            metadata={
+                **table_metadata(df),
+                "regime": dg.MetadataValue.text(exp.regime),
+                "human_fraction": dg.MetadataValue.float(round(human_fraction, 4)),
+                "plan": _stats_md(mix_plan),
+                "sample_synthetic": dg.MetadataValue.md(
+                    markdown_table(df[df["origin"] == "synthetic"], ["id", "instruction", "response"], 5)
+                ),
+            },
+        )
+
+    return [seed_set, generated_instructions, cot_traces, verified_traces, filtered_set, final_mix]

@@ -1,0 +1,131 @@
+"""`synth`: run experiments, print the per-round table, validate inputs."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from synth_assets.experiments import ConfigError, load_experiments
+from synth_assets.seeds.loaders import SeedFileError, load_instruction_tasks, load_math_problems
+from synth_assets.settings import Settings
+
+app = typer.Typer(
+    help="synth-assets: synthetic training data, round by round, on Dagster.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(width=None if sys.stdout.isatty() else 160)
+
+
+def _settings() -> Settings:
+    settings = Settings.from_env()
+    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    if home == settings.dagster_home and not (home / "dagster.yaml").exists():
+        # the project's own instance: no telemetry banner on every run
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return settings
+
+
+def _fail(message: str) -> None:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _print_frame(df: pd.DataFrame, title: str) -> None:
+    table = Table(title=title)
+    for col in df.columns:
+        table.add_column(str(col), justify="right" if df[col].dtype.kind in "if" else "left")
+    for row in df.itertuples(index=False):
+        table.add_row(*["" if pd.isna(v) else str(v) for v in row])
+    console.print(table)
+
+
+@app.command()
+def run(
+    experiment: Annotated[list[str] | None, typer.Option("--experiment", "-e", help="only these experiments")] = None,
+    rounds: Annotated[int | None, typer.Option(help="rounds to run (default: each experiment's own)")] = None,
+    resume: Annotated[bool, typer.Option(help="skip rounds whose final_mix is already materialized")] = False,
+    log_level: Annotated[str, typer.Option(help="Dagster run log level shown here")] = "INFO",
+) -> None:
+    """Materialize every round of the configured experiments, then print the per-round table."""
+    settings = _settings()
+    try:
+        experiments = load_experiments(settings.experiments_file)
+        import dagster as dg
+
+        from synth_assets.definitions import build_definitions
+        from synth_assets.runner import round_summary, run_experiments
+
+        defs = build_definitions(settings)
+    except (ConfigError, SeedFileError, KeyError) as exc:
+        _fail(str(exc))
+    instance = dg.DagsterInstance.get()
+    start = time.monotonic()
+
+    def show(o) -> None:
+        colour = {"succeeded": "green", "failed": "red"}.get(o.status, "yellow")
+        console.print(
+            f"[{colour}]{o.status:9}[/] {o.experiment} round {o.round}  {o.seconds:6.1f}s"
+            + (f"  {o.error}" if o.error else ""),
+            highlight=False,
+        )
+
+    try:
+        outcomes = run_experiments(defs, experiments, instance, experiment, rounds, resume, show, log_level)
+    except (RuntimeError, KeyError) as exc:
+        _fail(str(exc))
+    _print_frame(round_summary(str(settings.warehouse)), "per-round summary")
+    console.print(
+        f"done in {time.monotonic() - start:.0f}s. DuckDB warehouse: [bold]{settings.warehouse}[/]; "
+        f"Dagster runs recorded in {os.environ['DAGSTER_HOME']} (see them with `make ui`).",
+        highlight=False,
+    )
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)
+
+
+@app.command()
+def summary() -> None:
+    """Print the per-round table from the warehouse."""
+    settings = _settings()
+    if not settings.warehouse.exists():
+        _fail(f"{settings.warehouse} does not exist yet; run `synth run` first")
+    from synth_assets.runner import round_summary
+
+    _print_frame(round_summary(str(settings.warehouse)), "per-round summary")
+
+
+@app.command()
+def check() -> None:
+    """Validate the experiments file and the human data files, reporting every problem."""
+    settings = _settings()
+    problems = []
+    try:
+        exps = load_experiments(settings.experiments_file)
+        console.print(f"{settings.experiments_file}: {len(exps.experiments)} experiment(s): {', '.join(exps.names)}")
+    except ConfigError as exc:
+        problems.append(str(exc))
+    for folder in (settings.seeds_dir, settings.heldout_dir):
+        for loader in (load_instruction_tasks, load_math_problems):
+            try:
+                console.print(f"{folder}: {len(loader(folder))} rows ok ({loader.__name__.removeprefix('load_')})")
+            except SeedFileError as exc:
+                problems.append(str(exc))
+    for p in problems:
+        console.print(f"[bold red]error:[/] {p}", highlight=False)
+    if problems:
+        raise typer.Exit(2)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    sys.exit(app())

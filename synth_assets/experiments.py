@@ -1,0 +1,150 @@
+"""Experiment declarations (data/experiments.yaml), validated with errors naming file and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class ConfigError(ValueError):
+    """Bad experiment configuration; the message names the file and the offending field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GeneratorConfig(_Strict):
+    backend: Literal["llamacpp"] = "llamacpp"
+    model: str = "SmolLM2-135M-Instruct.Q4_1"
+    temperature: float = Field(0.9, ge=0.0, le=2.0)
+    top_p: float = Field(0.95, gt=0.0, le=1.0)
+    instruction_max_tokens: int = Field(160, ge=8, le=4096)
+    trace_max_tokens: int = Field(128, ge=8, le=8192)
+
+    @property
+    def label(self) -> str:
+        return f"{self.backend}:{self.model}"
+
+
+class Sizes(_Strict):
+    instructions_per_round: int = Field(8, ge=0, description="general Self-Instruct tasks to request")
+    math_problems_per_round: int = Field(4, ge=0, description="new math word problems to request")
+    reference_tasks_per_round: int = Field(6, ge=0, description="pool tasks with ground truth to re-solve")
+    samples_per_task: int = Field(2, ge=1, le=64, description="k chain-of-thought samples per task")
+    in_context_examples: int = Field(8, ge=1, le=32)
+    mix_size: int = Field(40, ge=1, description="training rows per round (N) for replace and fractions")
+
+
+class FilterConfig(_Strict):
+    rouge_threshold: float = Field(0.7, gt=0.0, le=1.0)
+    min_words: int = Field(3, ge=0)
+    max_words: int = Field(150, ge=1)
+
+
+class Experiment(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,62}$")
+    regime: Literal["replace", "accumulate", "fixed_fraction"]
+    human_fraction: float | None = Field(None, ge=0.0, le=1.0)
+    rounds: int = Field(3, ge=1, le=100)
+    seed: int = 0
+    generator: GeneratorConfig = GeneratorConfig()
+    sizes: Sizes = Sizes()
+    filters: FilterConfig = FilterConfig()
+
+    @model_validator(mode="after")
+    def _fraction_matches_regime(self) -> Experiment:
+        if self.regime == "fixed_fraction" and self.human_fraction is None:
+            raise ValueError("regime 'fixed_fraction' needs human_fraction (0..1)")
+        if self.regime != "fixed_fraction" and self.human_fraction is not None:
+            raise ValueError(f"human_fraction is only for regime 'fixed_fraction', not {self.regime!r}")
+        return self
+
+    def target_human_fraction(self, round_: int) -> float | None:
+        """What final_mix of this round should hold; None where it depends on yields (accumulate)."""
+        if self.regime == "replace":
+            return 0.0
+        return self.human_fraction if self.regime == "fixed_fraction" else None
+
+
+class ExperimentsFile(_Strict):
+    experiments: list[Experiment] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> ExperimentsFile:
+        names = [e.name for e in self.experiments]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"experiment names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    def get(self, name: str) -> Experiment:
+        for e in self.experiments:
+            if e.name == name:
+                return e
+        raise KeyError(f"no experiment named {name!r}; known: {', '.join(self.names)}")
+
+    @property
+    def names(self) -> list[str]:
+        return [e.name for e in self.experiments]
+
+    @property
+    def max_rounds(self) -> int:
+        return max(e.rounds for e in self.experiments)
+
+
+def _field_path(loc: tuple[Any, ...], raw: Any) -> str:
+    """Render a pydantic location as YAML-ish path, naming the experiment where possible."""
+    out = ""
+    node = raw
+    for part in loc:
+        if isinstance(part, int):
+            name = (
+                node[part].get("name")
+                if isinstance(node, list) and part < len(node) and isinstance(node[part], dict)
+                else None
+            )
+            out += f"[{part}]" + (f" ({name})" if name else "")
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out or "<top level>"
+
+
+def parse_experiments(raw: Any, source: str) -> ExperimentsFile:
+    """Merge the file's `defaults:` block into each experiment, then validate."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping with an 'experiments' list at the top level")
+    defaults = raw.get("defaults") or {}
+    merged = dict(raw)
+    merged.pop("defaults", None)
+    if isinstance(merged.get("experiments"), list):
+        merged["experiments"] = [_deep_merge(defaults, e) if isinstance(e, dict) else e for e in merged["experiments"]]
+    try:
+        return ExperimentsFile.model_validate(merged)
+    except ValidationError as exc:
+        problems = "; ".join(f"{_field_path(err['loc'], merged)}: {err['msg']}" for err in exc.errors())
+        raise ConfigError(f"{source}: {problems}") from None
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def load_experiments(path: Path) -> ExperimentsFile:
+    if not path.exists():
+        raise ConfigError(f"{path}: experiments file not found (set SYNTH_EXPERIMENTS or create it)")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where} is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    return parse_experiments(raw, str(path))

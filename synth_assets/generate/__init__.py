@@ -1,0 +1,1 @@
+"""Prompting and parsing for the generation stages (Self-Instruct tasks, chain-of-thought traces)."""

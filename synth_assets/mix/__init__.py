@@ -1,0 +1,1 @@
+"""Mixing human and synthetic rows by an experiment's regime."""

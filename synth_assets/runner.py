@@ -1,0 +1,96 @@
+"""Run experiments round by round through the real Dagster jobs, recording runs on an instance
+so they show up in the UI afterwards (same DAGSTER_HOME)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from synth_assets.definitions import HUMAN_DATA_JOB, ROUND_JOB
+from synth_assets.experiments import Experiment, ExperimentsFile
+from synth_assets.sql_files import sql
+from synth_assets.storage.previous_round import latest_materialization, partition_key
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    experiment: str
+    round: int
+    status: str  # "succeeded" | "failed" | "skipped" | "resumed"
+    run_id: str | None
+    seconds: float
+    error: str | None = None
+
+
+def plan_rounds(
+    experiments: ExperimentsFile, names: list[str] | None, rounds: int | None
+) -> list[tuple[Experiment, int]]:
+    """Round-major order, so every experiment reaches round r before any starts r+1."""
+    chosen = [experiments.get(n) for n in names] if names else list(experiments.experiments)
+    top = max(e.rounds for e in chosen) if rounds is None else rounds
+    return [(e, r) for r in range(top) for e in chosen if r < e.rounds]
+
+
+def _first_error(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            return f"{event.step_key}: {event.step_failure_data.error.message.strip()}"
+    return "run failed"
+
+
+def run_experiments(
+    defs: dg.Definitions,
+    experiments: ExperimentsFile,
+    instance: dg.DagsterInstance,
+    names: list[str] | None = None,
+    rounds: int | None = None,
+    resume: bool = False,
+    on_round: Callable[[RoundOutcome], None] | None = None,
+    log_level: str = "INFO",
+) -> list[RoundOutcome]:
+    """A failed round stops its experiment's later rounds (they would read a missing mix) but
+    not the other experiments."""
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level.upper()}}}}
+    human = defs.resolve_job_def(HUMAN_DATA_JOB).execute_in_process(
+        run_config=run_config, instance=instance, raise_on_error=False
+    )
+    if not human.success:
+        raise RuntimeError(f"human data failed to load: {_first_error(human)}")
+    job = defs.resolve_job_def(ROUND_JOB)
+    failed: set[str] = set()
+    outcomes = []
+    for exp, round_ in plan_rounds(experiments, names, rounds):
+        key = partition_key(exp.name, round_)
+        if exp.name in failed:
+            outcome = RoundOutcome(exp.name, round_, "skipped", None, 0.0, "an earlier round failed")
+        elif resume and latest_materialization(instance, "final_mix", key).run_id:
+            outcome = RoundOutcome(exp.name, round_, "resumed", None, 0.0)
+        else:
+            start = time.monotonic()
+            result = job.execute_in_process(
+                run_config=run_config, partition_key=key, instance=instance, raise_on_error=False
+            )
+            outcome = RoundOutcome(
+                exp.name,
+                round_,
+                "succeeded" if result.success else "failed",
+                result.run_id,
+                time.monotonic() - start,
+                None if result.success else _first_error(result),
+            )
+            if not result.success:
+                failed.add(exp.name)
+        outcomes.append(outcome)
+        if on_round:
+            on_round(outcome)
+    return outcomes
+
+
+def round_summary(warehouse: str) -> pd.DataFrame:
+    with DuckDBResource(database=warehouse).get_connection() as conn:
+        return conn.execute(sql("round_summary")).fetchdf()

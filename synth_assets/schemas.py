@@ -1,0 +1,72 @@
+"""Column schemas of every stage table: one source for the UI's column docs and the DuckDB DDL."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+_CONTRACT = [
+    dg.TableColumn(
+        "experiment", "VARCHAR", description="experiment name (partition dimension); null for global tables"
+    ),
+    dg.TableColumn("round", "INTEGER", description="generation round (partition dimension); null for global tables"),
+    dg.TableColumn("id", "VARCHAR", description="stable content hash of stage, partition, parents and content"),
+    dg.TableColumn("parent_ids", "VARCHAR[]", description="ids of the upstream rows this row was made from"),
+    dg.TableColumn("origin", "VARCHAR", description="'human' or 'synthetic'"),
+    dg.TableColumn("generator", "VARCHAR", description="backend:model that wrote the row; null for human rows"),
+    dg.TableColumn("prompt_hash", "VARCHAR", description="hash of the rendered prompt; null for human rows"),
+    dg.TableColumn("run_id", "VARCHAR", description="Dagster run that materialized the row"),
+]
+_TASK = [
+    dg.TableColumn("family", "VARCHAR", description="'general' (Self-Instruct tasks) or 'math' (word problems)"),
+    dg.TableColumn("task_type", "VARCHAR", description="finer type: writing, classification, ..., math"),
+    dg.TableColumn("instruction", "VARCHAR", description="the task or problem statement"),
+    dg.TableColumn("input", "VARCHAR", description="optional task input; empty string when none"),
+    dg.TableColumn("reference_answer", "VARCHAR", description="ground-truth final answer, when one exists"),
+]
+_RESPONSE = [dg.TableColumn("response", "VARCHAR", description="reference solution or generated response")]
+_TRACE = [
+    dg.TableColumn("task_id", "VARCHAR", description="id of the task row this trace answers"),
+    dg.TableColumn(
+        "task_source",
+        "VARCHAR",
+        description="'generated' (this round's new task) or 'pool' (a task with ground truth from seed_set)",
+    ),
+    dg.TableColumn("sample_index", "INTEGER", description="which of the k samples for the task"),
+    dg.TableColumn("finish_reason", "VARCHAR", description="'stop', 'length' or 'error'"),
+    dg.TableColumn("completion_tokens", "INTEGER", description="tokens generated for this trace"),
+    dg.TableColumn("error", "VARCHAR", description="error class when the call failed; null otherwise"),
+]
+_VERDICT = [
+    dg.TableColumn("verdict", "VARCHAR", description="'passed', 'failed', 'no_answer' or 'unverifiable'"),
+    dg.TableColumn("verifier", "VARCHAR", description="what gave the verdict: 'math_reference' or 'none'"),
+    dg.TableColumn("extracted_answer", "VARCHAR", description="final answer extracted from the trace"),
+    dg.TableColumn("evidence", "VARCHAR", description="why the verifier decided as it did"),
+]
+_FILTER = [
+    dg.TableColumn("kept", "BOOLEAN", description="true when the row survived every filter"),
+    dg.TableColumn("drop_reason", "VARCHAR", description="name of the first filter that dropped the row"),
+    dg.TableColumn("novelty_rouge_l", "DOUBLE", description="max ROUGE-L F of the instruction vs the pool"),
+]
+_HUMAN = [dg.TableColumn("source_ref", "VARCHAR", description="file:record of the human-authored source row")]
+
+
+def _schema(*groups: list[dg.TableColumn]) -> dg.TableSchema:
+    return dg.TableSchema(columns=[c for g in groups for c in g])
+
+
+HUMAN_SEEDS = _schema(_CONTRACT, _TASK, _RESPONSE, _HUMAN)
+HELDOUT_HUMAN = HUMAN_SEEDS
+SEED_SET = _schema(_CONTRACT, _TASK, _RESPONSE)
+GENERATED_INSTRUCTIONS = _schema(_CONTRACT, _TASK)
+COT_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE)
+VERIFIED_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT)
+FILTERED_SET = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT, _FILTER)
+FINAL_MIX = _schema(_CONTRACT, _TASK, _RESPONSE)
+
+
+def column_names(schema: dg.TableSchema) -> list[str]:
+    return [c.name for c in schema.columns]
+
+
+def ddl(schema: dg.TableSchema) -> str:
+    return ", ".join(f'"{c.name}" {c.type}' for c in schema.columns)

@@ -1,0 +1,1 @@
+"""Where stage tables live: the DuckDB IO manager and reads across rounds."""

@@ -1,0 +1,42 @@
+"""Shared fixtures: a temporary project data dir (real seed files, tiny experiment sizes) and a
+temporary DuckDB warehouse, so asset tests never touch the user's data/."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from synth_assets.settings import Settings
+
+PROJECT_DATA = Path(__file__).resolve().parents[1] / "data"
+
+TINY = {
+    "defaults": {
+        "rounds": 2,
+        "generator": {"instruction_max_tokens": 96, "trace_max_tokens": 64},
+        "sizes": {
+            "instructions_per_round": 3,
+            "math_problems_per_round": 1,
+            "reference_tasks_per_round": 2,
+            "samples_per_task": 2,
+            "in_context_examples": 6,
+            "mix_size": 12,
+        },
+    },
+    "experiments": [
+        {"name": "acc", "regime": "accumulate", "seed": 3},
+        {"name": "rep", "regime": "replace", "seed": 3},
+    ],
+}
+
+
+@pytest.fixture
+def tiny_settings(tmp_path: Path) -> Settings:
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_DATA / "seeds", data / "seeds")
+    shutil.copytree(PROJECT_DATA / "heldout", data / "heldout")
+    (data / "experiments.yaml").write_text(yaml.safe_dump(TINY))
+    return Settings.from_env({"SYNTH_DATA_DIR": str(data), "DAGSTER_HOME": str(tmp_path / "home")})

@@ -1,0 +1,49 @@
+"""The embedded model, for real: loaded from site-packages, seeded, failures returned as rows."""
+
+import pytest
+
+from synth_assets.llm.base import GenerationRequest
+from synth_assets.llm.llamacpp_backend import LlamaCppGenerator, resolve_model_path
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def gen() -> LlamaCppGenerator:
+    return LlamaCppGenerator("SmolLM2-135M-Instruct.Q4_1")
+
+
+def test_model_ships_inside_a_package() -> None:
+    path = resolve_model_path("SmolLM2-135M-Instruct.Q4_1")
+    assert "site-packages" in str(path) and path.stat().st_size > 50_000_000
+
+
+def test_same_seed_same_text_other_seed_other_text(gen: LlamaCppGenerator) -> None:
+    req = GenerationRequest(prompt="Name three fruits.", max_tokens=24, temperature=1.0, seed=5)
+    first, again, other = gen.generate([req, req, GenerationRequest(**{**req.__dict__, "seed": 6})])
+    assert first.ok and first.text and first.completion_tokens > 0 and first.prompt_tokens > 0
+    assert first.text == again.text
+    assert other.text != first.text
+
+
+def test_continue_mode_extends_raw_text_and_honours_stop(gen: LlamaCppGenerator) -> None:
+    req = GenerationRequest(
+        prompt="Come up with a series of tasks:\n\n1. Write a poem.\n2.",
+        mode="continue",
+        max_tokens=40,
+        seed=1,
+        stop=("\n\n",),
+    )
+    [out] = gen.generate([req])
+    assert out.ok and "\n\n" not in out.text
+
+
+def test_context_overflow_becomes_a_failed_result_not_an_exception() -> None:
+    small = LlamaCppGenerator("SmolLM2-135M-Instruct.Q4_1", n_ctx=128)
+    [out] = small.generate([GenerationRequest(prompt="word " * 400, max_tokens=8)])
+    assert not out.ok and out.finish_reason == "error" and "ValueError" in out.error
+
+
+def test_unknown_model_is_a_clear_error() -> None:
+    with pytest.raises(FileNotFoundError, match="not found"):
+        LlamaCppGenerator("no-such-model.gguf")
