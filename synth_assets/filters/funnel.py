@@ -10,7 +10,7 @@ import pandas as pd
 from synth_assets.filters.rouge_novelty import novelty_scores
 from synth_assets.filters.text_rules import length_ok, normalized
 
-STEPS = ("generation_error", "verification", "length", "exact_duplicate", "rouge_novelty")
+STEPS = ("generation_error", "truncated", "verification", "length", "exact_duplicate", "rouge_novelty")
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ def run_funnel(traces: pd.DataFrame, pool_instructions: list[str], cfg: FunnelCo
     alive = lambda: out["drop_reason"].isna()  # noqa: E731 - re-evaluated after each step
 
     drop(out["error"].notna() | (out["response"].fillna("").str.strip() == ""), "generation_error")
+    drop(out["finish_reason"] == "length", "truncated")  # cut off at max_tokens: an unfinished example
     drop(out["verdict"].isin(["failed", "no_answer"]), "verification")
     generated = out["task_source"] == "generated"
     drop(generated & ~out["instruction"].map(lambda t: length_ok(t, cfg.min_words, cfg.max_words)), "length")

@@ -12,6 +12,7 @@ def _trace(task_id: str, instruction: str, response: str, **kw) -> dict:
         "response": response,
         "verdict": "unverifiable",
         "error": None,
+        "finish_reason": "stop",
     }
     return {**base, **kw}
 
@@ -27,6 +28,7 @@ def test_each_step_drops_with_its_reason_and_counts_add_up() -> None:
             _trace("t5", "Solve 2 + 2 please now", "5", verdict="failed", task_source="pool"),
             _trace("t6", "Explain rain to a child", "", error="TimeoutError"),
             _trace("t7", "Name a colour you like best", "Blue.", task_source="pool"),  # pool tasks skip novelty
+            _trace("t8", "Tell a long story about a dragon", "Once upon a", finish_reason="length"),
         ]
     )
     out = run_funnel(rows, pool_instructions=["Name a colour you like best"], cfg=FunnelConfig(min_words=3))
@@ -39,6 +41,7 @@ def test_each_step_drops_with_its_reason_and_counts_add_up() -> None:
         "verification",
         "generation_error",
         None,
+        "truncated",
     ]
     counts = funnel_counts(out)
     assert counts["kept"] == 3
