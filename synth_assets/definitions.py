@@ -12,6 +12,8 @@ from synth_assets.assets.partitions import build_partitions
 from synth_assets.assets.pipeline import GROUP as PIPELINE_GROUP
 from synth_assets.assets.pipeline import build_pipeline_assets
 from synth_assets.assets.resources import PipelineConfig
+from synth_assets.automation.nightly import build_nightly_schedule
+from synth_assets.automation.round_chain import build_round_chain_sensor
 from synth_assets.experiments import ExperimentsFile, load_experiments
 from synth_assets.llm.resource import GeneratorResource
 from synth_assets.settings import Settings
@@ -19,6 +21,7 @@ from synth_assets.storage.io_manager import WarehouseIOManager
 
 HUMAN_DATA_JOB = "human_data_job"
 ROUND_JOB = "round_job"
+NIGHTLY_JOB = "nightly_job"
 
 
 def build_assets(experiments: ExperimentsFile) -> list[dg.AssetsDefinition]:
@@ -42,20 +45,27 @@ def build_resources(settings: Settings) -> dict[str, object]:
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     experiments = load_experiments(settings.experiments_file)
+    assets = build_assets(experiments)
+    pipeline = dg.AssetSelection.groups(PIPELINE_GROUP)
+    human_job = dg.define_asset_job(
+        HUMAN_DATA_JOB,
+        selection=dg.AssetSelection.groups(human_data.GROUP),
+        description="Load and validate the human seed and held-out data.",
+    )
+    round_job = dg.define_asset_job(
+        ROUND_JOB, selection=pipeline, description="One round of one experiment: seed_set through final_mix."
+    )
+    nightly_job = dg.define_asset_job(
+        NIGHTLY_JOB,
+        selection=pipeline | dg.AssetSelection.groups(human_data.GROUP),
+        description="What the nightly schedule launches: a human data refresh or one round per experiment.",
+    )
+    pipeline_keys = [key for a in assets for key in a.keys if a.group_names_by_key.get(key) == PIPELINE_GROUP]
     return dg.Definitions(
-        assets=build_assets(experiments),
-        jobs=[
-            dg.define_asset_job(
-                HUMAN_DATA_JOB,
-                selection=dg.AssetSelection.groups(human_data.GROUP),
-                description="Load and validate the human seed and held-out data.",
-            ),
-            dg.define_asset_job(
-                ROUND_JOB,
-                selection=dg.AssetSelection.groups(PIPELINE_GROUP),
-                description="One round of one experiment: seed_set through final_mix.",
-            ),
-        ],
+        assets=assets,
+        jobs=[human_job, round_job, nightly_job],
+        schedules=[build_nightly_schedule(nightly_job, pipeline_keys)],
+        sensors=[build_round_chain_sensor(round_job)],
         resources=build_resources(settings),
     )
 

@@ -6,6 +6,7 @@ import pandas as pd
 from synth_assets import schemas
 from synth_assets.assets.metadata import counts_table, table_metadata
 from synth_assets.assets.resources import PipelineConfig
+from synth_assets.seeds.fingerprint import fingerprint
 from synth_assets.seeds.human_pool import human_rows
 
 GROUP = "human_data"
@@ -15,10 +16,12 @@ def _task_keys(df: pd.DataFrame) -> set[tuple[str, str]]:
     return set(zip(df["instruction"], df["input"], strict=True))
 
 
-def _result(df: pd.DataFrame) -> dg.Output:
+def _result(df: pd.DataFrame, pipeline_config: PipelineConfig) -> dg.Output:
     by_type = df.groupby(["family", "task_type"]).size().to_dict()
+    version = fingerprint(pipeline_config.seeds_dir, pipeline_config.heldout_dir)
     return dg.Output(
         df,
+        data_version=dg.DataVersion(version),
         metadata={
             **table_metadata(df),
             "by_task_type": dg.MetadataValue.md(counts_table({f"{f}/{t}": n for (f, t), n in by_type.items()}, "type")),
@@ -35,7 +38,7 @@ def _result(df: pd.DataFrame) -> dg.Output:
 def human_seeds(context: dg.AssetExecutionContext, pipeline_config: PipelineConfig) -> dg.Output:
     """Project-authored instruction tasks (9 task types, with reference responses) and grade-school
     math problems (worked solution and numeric answer): the round-0 pool of every experiment."""
-    return _result(human_rows(pipeline_config.seeds_dir, context.run.run_id, "human_seeds"))
+    return _result(human_rows(pipeline_config.seeds_dir, context.run.run_id, "human_seeds"), pipeline_config)
 
 
 @dg.asset(
@@ -51,4 +54,4 @@ def heldout_human(context: dg.AssetExecutionContext, pipeline_config: PipelineCo
     overlap = _task_keys(held) & _task_keys(seeds)
     if overlap:
         raise dg.Failure(f"{len(overlap)} held-out task(s) also appear in the seeds, e.g. {sorted(overlap)[0]!r}")
-    return _result(held)
+    return _result(held, pipeline_config)
