@@ -1,3 +1,4 @@
+-- materialized: table
 -- Per experiment and round: rows per stage, verified rate over traces that had ground truth,
 -- rows kept by the filter funnel, and the human fraction of the training mix.
 with

@@ -12,6 +12,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.tree import Tree
 
 from synth_assets.experiments import ConfigError, load_experiments
 from synth_assets.seeds.loaders import SeedFileError, load_instruction_tasks, load_math_problems
@@ -125,6 +126,59 @@ def check() -> None:
         console.print(f"[bold red]error:[/] {p}", highlight=False)
     if problems:
         raise typer.Exit(2)
+
+
+def _label(row: pd.Series) -> str:
+    def val(key: str) -> str:
+        v = row[key]
+        return "" if pd.isna(v) else str(v)
+
+    if not val("stage"):
+        return f"[bold red]MISSING[/] {row['id']} (parent id with no row: the chain is broken here)"
+    where = f"{val('experiment')} r{val('round')}" if val("experiment") else "human data"
+    parts = [f"[bold]{val('stage')}[/] {row['id']}", where, val("origin")]
+    parts += [
+        f"generator={val('generator')}" if val("generator") else "",
+        f"prompt={val('prompt_hash')}" if val("prompt_hash") else "",
+    ]
+    parts += [f"verdict={val('verdict')} ({val('verifier')})" if val("verdict") else ""]
+    parts += [f"dropped={val('drop_reason')}" if val("drop_reason") else "", f"run={val('run_id')[:8]}"]
+    text = " ".join(val("instruction").split())
+    return "  ".join(p for p in parts if p) + (f"\n    [dim]{text[:100]}[/]" if text else "")
+
+
+@app.command()
+def audit(
+    row_id: Annotated[str, typer.Argument(help="id of any row in any stage table")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the ancestry as JSON records")] = False,
+) -> None:
+    """Print the full ancestry of a row across stages and rounds, back to the human seed rows."""
+    settings = _settings()
+    if not settings.warehouse.exists():
+        _fail(f"{settings.warehouse} does not exist yet; run `synth run` first")
+    from dagster_duckdb import DuckDBResource
+
+    from synth_assets.audit import UnknownRowError, ancestry, reaches_human_seed
+
+    try:
+        with DuckDBResource(database=str(settings.warehouse)).get_connection() as conn:
+            df = ancestry(conn, row_id)
+    except UnknownRowError as exc:
+        _fail(str(exc))
+    if as_json:
+        sys.stdout.write(df.to_json(orient="records", indent=1) + "\n")
+        return
+    nodes: dict[str, Tree] = {}
+    root = None
+    for _, row in df.sort_values("depth").iterrows():
+        parent = nodes.get(row["child_id"]) if isinstance(row["child_id"], str) else None
+        node = parent.add(_label(row)) if parent is not None else Tree(_label(row))
+        root = root or node
+        nodes[row["id"]] = node
+    console.print(root)
+    humans = int((df["stage"] == "human_seeds").sum())
+    verdict = "[green]unbroken chain[/]" if reaches_human_seed(df) else "[red]BROKEN chain[/]"
+    console.print(f"{len(df)} ancestors across {df['stage'].nunique()} stages; {humans} human seed row(s); {verdict}")
 
 
 def main() -> None:  # pragma: no cover - console entry

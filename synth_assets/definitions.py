@@ -12,6 +12,8 @@ from synth_assets.assets.partitions import build_partitions
 from synth_assets.assets.pipeline import GROUP as PIPELINE_GROUP
 from synth_assets.assets.pipeline import build_pipeline_assets
 from synth_assets.assets.resources import PipelineConfig
+from synth_assets.assets.sql_models import GROUP as SQL_GROUP
+from synth_assets.assets.sql_models import build_sql_assets
 from synth_assets.automation.nightly import build_nightly_schedule
 from synth_assets.automation.round_chain import build_round_chain_sensor
 from synth_assets.experiments import ExperimentsFile, load_experiments
@@ -22,10 +24,16 @@ from synth_assets.storage.io_manager import WarehouseIOManager
 HUMAN_DATA_JOB = "human_data_job"
 ROUND_JOB = "round_job"
 NIGHTLY_JOB = "nightly_job"
+SQL_JOB = "sql_models_job"
 
 
 def build_assets(experiments: ExperimentsFile) -> list[dg.AssetsDefinition]:
-    assets = [human_data.human_seeds, human_data.heldout_human, *build_pipeline_assets(build_partitions(experiments))]
+    assets = [
+        human_data.human_seeds,
+        human_data.heldout_human,
+        *build_pipeline_assets(build_partitions(experiments)),
+        *build_sql_assets(),
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)  # code references: stable enough for a link in the UI
         return dg.with_source_code_references(assets)
@@ -55,6 +63,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     round_job = dg.define_asset_job(
         ROUND_JOB, selection=pipeline, description="One round of one experiment: seed_set through final_mix."
     )
+    sql_job = dg.define_asset_job(
+        SQL_JOB, selection=dg.AssetSelection.groups(SQL_GROUP), description="Rebuild the SQL roll-ups and lineage."
+    )
     nightly_job = dg.define_asset_job(
         NIGHTLY_JOB,
         selection=pipeline | dg.AssetSelection.groups(human_data.GROUP),
@@ -63,7 +74,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     pipeline_keys = [key for a in assets for key in a.keys if a.group_names_by_key.get(key) == PIPELINE_GROUP]
     return dg.Definitions(
         assets=assets,
-        jobs=[human_job, round_job, nightly_job],
+        jobs=[human_job, round_job, nightly_job, sql_job],
         schedules=[build_nightly_schedule(nightly_job, pipeline_keys)],
         sensors=[build_round_chain_sensor(round_job)],
         resources=build_resources(settings),

@@ -15,7 +15,7 @@ PROJECT_DATA = Path(__file__).resolve().parents[1] / "data"
 
 TINY = {
     "defaults": {
-        "rounds": 2,
+        "rounds": 3,
         "generator": {"instruction_max_tokens": 96, "trace_max_tokens": 64},
         "sizes": {
             "instructions_per_round": 3,

@@ -2,11 +2,13 @@ import dagster as dg
 
 from synth_assets.assets.pipeline import STAGES
 from synth_assets.definitions import HUMAN_DATA_JOB, ROUND_JOB, defs
+from synth_assets.sql_files import load_models
 
 
 def test_code_location_loads_every_stage() -> None:
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert keys == {"human_seeds", "heldout_human", *STAGES}
+    sql_models = {m.name for m in load_models()}
+    assert keys == {"human_seeds", "heldout_human", *STAGES, *sql_models}
 
 
 def test_jobs_and_partitions() -> None:

@@ -14,11 +14,12 @@ from synth_assets.settings import Settings
 
 
 @pytest.fixture
-def setup(tiny_settings: Settings):
+def setup(tiny_settings: Settings, tmp_path):
     defs = build_definitions(tiny_settings)
     resources = {"pipeline_config": defs.resources["pipeline_config"]}
-    with dg.instance_for_test() as instance:
-        yield defs, resources, instance, tiny_settings
+    instance = dg.DagsterInstance.local_temp(tempdir=str(tmp_path))
+    yield defs, resources, instance, tiny_settings
+    instance.dispose()
 
 
 def _mat(instance: dg.DagsterInstance, asset: str, partition: str | None = None, version: str | None = None) -> None:
@@ -41,8 +42,8 @@ def test_sensor_chains_rounds_and_a_second_evaluation_emits_nothing(setup) -> No
     assert requests[0].run_key.startswith("chain:acc|1:after:")
     again, cursor2 = _evaluate_sensor(defs, resources, instance, cursor)
     assert again == [] and cursor2 == cursor
-    # the tiny config has 2 rounds: the last round chains nothing
-    _mat(instance, "final_mix", "acc|1")
+    # the tiny config has 3 rounds: the last round chains nothing
+    _mat(instance, "final_mix", "acc|2")
     requests, _ = _evaluate_sensor(defs, resources, instance, cursor)
     assert requests == []
 
@@ -97,8 +98,7 @@ def test_schedule_advances_each_experiment_once_and_is_idempotent(setup) -> None
     third = _evaluate_schedule(defs, resources, instance).run_requests
     assert [r.partition_key for r in third] == ["acc|1"]
 
-    _mat(instance, "final_mix", "acc|1")
-    _mat(instance, "final_mix", "rep|0")
-    _mat(instance, "final_mix", "rep|1")
+    for key in ("acc|1", "acc|2", "rep|0", "rep|1", "rep|2"):
+        _mat(instance, "final_mix", key)
     result = _evaluate_schedule(defs, resources, instance)
     assert not result.run_requests and "reached its configured number of rounds" in result.skip_message

@@ -1,0 +1,16 @@
+-- materialized: table
+-- The filter funnel per experiment and round: rows entering, dropped per step, kept.
+select
+    experiment,
+    round,
+    count(*) as entering,
+    count(*) filter (where drop_reason = 'generation_error') as generation_error,
+    count(*) filter (where drop_reason = 'truncated') as truncated,
+    count(*) filter (where drop_reason = 'verification') as verification,
+    count(*) filter (where drop_reason = 'length') as length,
+    count(*) filter (where drop_reason = 'exact_duplicate') as exact_duplicate,
+    count(*) filter (where drop_reason = 'rouge_novelty') as rouge_novelty,
+    count(*) filter (where kept) as kept
+from main.filtered_set
+group by all
+order by experiment, round
