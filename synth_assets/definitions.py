@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from synth_assets.assets import human_data
+from synth_assets.assets.checks import build_human_check, build_stage_check
 from synth_assets.assets.partitions import build_partitions
 from synth_assets.assets.pipeline import GROUP as PIPELINE_GROUP
 from synth_assets.assets.pipeline import build_pipeline_assets
@@ -37,6 +38,18 @@ def build_assets(experiments: ExperimentsFile) -> list[dg.AssetsDefinition]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)  # code references: stable enough for a link in the UI
         return dg.with_source_code_references(assets)
+
+
+def build_checks(assets: list[dg.AssetsDefinition], experiments: ExperimentsFile) -> list[dg.AssetChecksDefinition]:
+    partitions = build_partitions(experiments)
+    checks = []
+    for asset in assets:
+        group = asset.group_names_by_key.get(asset.key)
+        if group == PIPELINE_GROUP:
+            checks.append(build_stage_check(asset, partitions))
+        elif group == human_data.GROUP:
+            checks.append(build_human_check(asset))
+    return checks
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
@@ -74,6 +87,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     pipeline_keys = [key for a in assets for key in a.keys if a.group_names_by_key.get(key) == PIPELINE_GROUP]
     return dg.Definitions(
         assets=assets,
+        asset_checks=build_checks(assets, experiments),
         jobs=[human_job, round_job, nightly_job, sql_job],
         schedules=[build_nightly_schedule(nightly_job, pipeline_keys)],
         sensors=[build_round_chain_sensor(round_job)],

@@ -45,6 +45,10 @@ class FilterConfig(_Strict):
     max_words: int = Field(150, ge=1)
 
 
+class CheckConfig(_Strict):
+    human_fraction_tolerance: float = Field(0.02, ge=0.0, le=1.0, description="allowed |achieved - target|")
+
+
 class Experiment(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,62}$")
     regime: Literal["replace", "accumulate", "fixed_fraction"]
@@ -54,6 +58,7 @@ class Experiment(_Strict):
     generator: GeneratorConfig = GeneratorConfig()
     sizes: Sizes = Sizes()
     filters: FilterConfig = FilterConfig()
+    checks: CheckConfig = CheckConfig()
 
     @model_validator(mode="after")
     def _fraction_matches_regime(self) -> Experiment:

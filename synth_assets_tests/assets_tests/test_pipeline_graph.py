@@ -1,54 +1,20 @@
 """The real asset graph on a temp DuckDB with the real local model: two rounds of one experiment."""
 
-from pathlib import Path
-
 import dagster as dg
-import pandas as pd
 import pytest
-import yaml
 from dagster_duckdb import DuckDBResource
 
-from synth_assets.definitions import build_assets, build_resources
-from synth_assets.experiments import load_experiments
-from synth_assets.settings import Settings
+from synth_assets.assets.pipeline import STAGES
 from synth_assets.storage.previous_round import partition_key
-from synth_assets_tests.conftest import PROJECT_DATA, TINY
+from synth_assets_tests.assets_tests.graph import Graph
 
 pytestmark = pytest.mark.slow
-STAGE_PARENTS = {  # stage -> tables (same partition unless noted) its parents must exist in
+STAGE_PARENTS = {  # stage -> tables (same partition) its parents must exist in
     "generated_instructions": ["seed_set"],
     "cot_traces": ["generated_instructions", "seed_set"],
     "verified_traces": ["cot_traces"],
     "filtered_set": ["verified_traces"],
 }
-
-
-class Graph:
-    def __init__(self, root: Path) -> None:
-        import shutil
-
-        data = root / "data"
-        shutil.copytree(PROJECT_DATA / "seeds", data / "seeds")
-        shutil.copytree(PROJECT_DATA / "heldout", data / "heldout")
-        (data / "experiments.yaml").write_text(yaml.safe_dump(TINY))
-        self.settings = Settings.from_env({"SYNTH_DATA_DIR": str(data)})
-        self.assets = build_assets(load_experiments(self.settings.experiments_file))
-        self.resources = build_resources(self.settings)
-        self.instance = dg.DagsterInstance.ephemeral()
-
-    def materialize(self, group: str, key: str | None = None) -> dg.ExecuteInProcessResult:
-        return dg.materialize(
-            self.assets,
-            selection=dg.AssetSelection.groups(group),
-            partition_key=key,
-            resources=self.resources,
-            instance=self.instance,
-            raise_on_error=False,
-        )
-
-    def table(self, name: str, where: str = "") -> pd.DataFrame:
-        with DuckDBResource(database=str(self.settings.warehouse)).get_connection() as conn:
-            return conn.execute(f"select * from main.{name} {where}").fetchdf()
 
 
 @pytest.fixture(scope="module")
@@ -188,3 +154,11 @@ def test_sql_models_materialize_and_every_chain_is_unbroken(graph: Graph, two_ro
     funnel = graph.table("funnel_rollup", "where experiment = 'acc'")
     steps = ["generation_error", "truncated", "verification", "length", "exact_duplicate", "rouge_novelty", "kept"]
     assert (funnel[steps].sum(axis=1) == funnel["entering"]).all()
+
+
+def test_every_stage_check_passed_on_good_data(graph: Graph, two_rounds) -> None:
+    for run in two_rounds.values():
+        evaluations = run.get_asset_check_evaluations()
+        assert {e.asset_key.to_user_string() for e in evaluations} == set(STAGES)
+        failed = [(e.asset_key.to_user_string(), e.description) for e in evaluations if not e.passed]
+        assert not failed

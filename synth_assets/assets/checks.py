@@ -1,0 +1,85 @@
+"""Blocking data-quality checks on every stage: bad data stops the run before it propagates."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from synth_assets.assets.partitions import resolve
+from synth_assets.assets.resources import PipelineConfig
+from synth_assets.checks.expectations import (
+    check_result,
+    contract_suite,
+    heldout_suite,
+    human_fraction_suite,
+    parents_suite,
+    validate,
+    with_derived,
+)
+from synth_assets.lineage import upstream_query, upstreams
+
+
+def _upstream_ids(warehouse: DuckDBResource, stage: str, experiment: str, round_: int) -> set[str]:
+    ids: set[str] = set()
+    with warehouse.get_connection() as conn:
+        for up in upstreams(stage, round_):
+            query = upstream_query(up, experiment, round_)
+            if query is not None:
+                ids |= {r[0] for r in conn.execute(*query).fetchall()}
+    return ids
+
+
+def _heldout_keys(warehouse: DuckDBResource) -> set[tuple[str, str]]:
+    with warehouse.get_connection() as conn:
+        return set(conn.execute("select instruction, coalesce(input, '') from main.heldout_human").fetchall())
+
+
+def build_stage_check(asset: dg.AssetsDefinition, partitions: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
+    stage = asset.key.to_user_string()
+
+    @dg.asset_check(
+        asset=asset,
+        name="contract",
+        blocking=True,
+        partitions_def=partitions,
+        description=f"Great Expectations suite for {stage}: schema, ids, domains, parents upstream"
+        + (", human fraction, no held-out rows" if stage == "final_mix" else ""),
+    )
+    def _check(
+        context: dg.AssetCheckExecutionContext, pipeline_config: PipelineConfig, warehouse: DuckDBResource
+    ) -> dg.AssetCheckResult:
+        exp, round_ = resolve(context, pipeline_config.experiments())
+        with warehouse.get_connection() as conn:
+            df = conn.execute(
+                f"select * from main.{stage} where experiment = ? and round = ?", [exp.name, round_]
+            ).fetchdf()
+        df["parent_ids"] = df["parent_ids"].map(list)
+        outcomes = validate(df, contract_suite(stage, partitioned=True))
+        derived_suite = parents_suite()
+        heldout = None
+        if stage == "final_mix":
+            heldout = _heldout_keys(warehouse)
+            derived_suite += heldout_suite()
+            target = exp.target_human_fraction(round_)
+            if target is not None and len(df):
+                derived_suite += human_fraction_suite(target, exp.checks.human_fraction_tolerance + 0.5 / len(df))
+        derived = with_derived(df, _upstream_ids(warehouse, stage, exp.name, round_), heldout)
+        outcomes += validate(derived, derived_suite)
+        return check_result(outcomes, {"rows": len(df)})
+
+    return _check
+
+
+def build_human_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
+    stage = asset.key.to_user_string()
+
+    @dg.asset_check(
+        asset=asset,
+        name="contract",
+        blocking=True,
+        description=f"Great Expectations suite for {stage}: schema, ids, human origin only",
+    )
+    def _check(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+        with warehouse.get_connection() as conn:
+            df = conn.execute(f"select * from main.{stage}").fetchdf()
+        return check_result(validate(df, contract_suite(stage, partitioned=False)), {"rows": len(df)})
+
+    return _check

@@ -1,0 +1,1 @@
+"""Data-quality suites (Great Expectations) for every stage table."""

@@ -1,0 +1,43 @@
+"""A temp project (real seed files, tiny sizes), its assets, checks and an instance, for tests
+that run the real asset graph with dg.materialize."""
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import yaml
+from dagster_duckdb import DuckDBResource
+
+from synth_assets.definitions import build_assets, build_checks, build_resources
+from synth_assets.experiments import load_experiments
+from synth_assets.settings import Settings
+from synth_assets_tests.conftest import PROJECT_DATA, TINY
+
+
+class Graph:
+    def __init__(self, root: Path) -> None:
+        data = root / "data"
+        shutil.copytree(PROJECT_DATA / "seeds", data / "seeds")
+        shutil.copytree(PROJECT_DATA / "heldout", data / "heldout")
+        (data / "experiments.yaml").write_text(yaml.safe_dump(TINY))
+        self.settings = Settings.from_env({"SYNTH_DATA_DIR": str(data)})
+        experiments = load_experiments(self.settings.experiments_file)
+        self.assets = build_assets(experiments)
+        self.checks = build_checks(self.assets, experiments)
+        self.resources = build_resources(self.settings)
+        self.instance = dg.DagsterInstance.ephemeral()
+
+    def materialize(self, group: str, key: str | None = None) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            [*self.assets, *self.checks],
+            selection=dg.AssetSelection.groups(group),
+            partition_key=key,
+            resources=self.resources,
+            instance=self.instance,
+            raise_on_error=False,
+        )
+
+    def table(self, name: str, where: str = "") -> pd.DataFrame:
+        with DuckDBResource(database=str(self.settings.warehouse)).get_connection() as conn:
+            return conn.execute(f"select * from main.{name} {where}").fetchdf()
