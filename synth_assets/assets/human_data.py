@@ -4,7 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from synth_assets import schemas
-from synth_assets.assets.metadata import counts_table, table_metadata
+from synth_assets.assets.metadata import OWNERS, counts_table, table_metadata
 from synth_assets.assets.resources import PipelineConfig
 from synth_assets.seeds.fingerprint import fingerprint
 from synth_assets.seeds.human_pool import human_rows
@@ -31,6 +31,7 @@ def _result(df: pd.DataFrame, pipeline_config: PipelineConfig) -> dg.Output:
 
 @dg.asset(
     group_name=GROUP,
+    owners=OWNERS,
     kinds={"duckdb", "pandas"},
     metadata={"dagster/column_schema": schemas.HUMAN_SEEDS},
     code_version="1",
@@ -43,6 +44,7 @@ def human_seeds(context: dg.AssetExecutionContext, pipeline_config: PipelineConf
 
 @dg.asset(
     group_name=GROUP,
+    owners=OWNERS,
     kinds={"duckdb", "pandas"},
     metadata={"dagster/column_schema": schemas.HELDOUT_HUMAN},
     code_version="1",

@@ -8,6 +8,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+OWNERS = ["team:synthetic-data"]
 PREVIEW_ROWS = 8
 PREVIEW_COLUMNS = ("id", "origin", "family", "instruction", "response", "verdict", "drop_reason")
 _CELL = 80

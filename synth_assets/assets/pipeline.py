@@ -9,6 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from synth_assets import schemas
 from synth_assets.assets.metadata import (
+    OWNERS,
     counts_table,
     markdown_table,
     progress_logger,
@@ -39,7 +40,7 @@ def _stats_md(stats: object) -> dg.MetadataValue:
 
 
 def build_pipeline_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    common = {"partitions_def": partitions, "group_name": GROUP, "code_version": "1"}
+    common = {"partitions_def": partitions, "group_name": GROUP, "code_version": "1", "owners": OWNERS}
 
     @dg.asset(**common, kinds={"duckdb", "pandas"}, metadata=_meta(schemas.SEED_SET))
     def seed_set(

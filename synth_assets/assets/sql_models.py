@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from synth_assets.assets.metadata import markdown_table
+from synth_assets.assets.metadata import OWNERS, markdown_table
 from synth_assets.rows import content_hash
 from synth_assets.sql_files import SQL_DIR, SqlModel, create_statement, load_models
 
@@ -17,6 +17,7 @@ def _build(model: SqlModel) -> dg.AssetsDefinition:
     @dg.asset(
         name=model.name,
         group_name=GROUP,
+        owners=OWNERS,
         deps=[dg.AssetKey(d) for d in model.deps],
         kinds={"duckdb", "sql"},
         description=model.description or f"SQL model {model.path.name}",
