@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from synth_assets.assets import human_data
-from synth_assets.assets.checks import build_human_check, build_stage_check
+from synth_assets.assets.checks import build_human_check, build_stage_check, lineage_unbroken
 from synth_assets.assets.partitions import build_partitions
 from synth_assets.assets.pipeline import GROUP as PIPELINE_GROUP
 from synth_assets.assets.pipeline import build_pipeline_assets
@@ -49,6 +49,8 @@ def build_checks(assets: list[dg.AssetsDefinition], experiments: ExperimentsFile
             checks.append(build_stage_check(asset, partitions))
         elif group == human_data.GROUP:
             checks.append(build_human_check(asset))
+        elif asset.key == dg.AssetKey("lineage_summary"):
+            checks.append(lineage_unbroken)
     return checks
 
 

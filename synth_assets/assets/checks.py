@@ -3,6 +3,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from synth_assets.assets.metadata import markdown_table
 from synth_assets.assets.partitions import resolve
 from synth_assets.assets.resources import PipelineConfig
 from synth_assets.checks.expectations import (
@@ -83,3 +84,26 @@ def build_human_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
         return check_result(validate(df, contract_suite(stage, partitioned=False)), {"rows": len(df)})
 
     return _check
+
+
+@dg.asset_check(
+    asset="lineage_summary",
+    name="unbroken_chains",
+    blocking=False,
+    description="Every final_mix row must trace back to human seed rows with no missing ancestor.",
+)
+def lineage_unbroken(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+    with warehouse.get_connection() as conn:
+        df = conn.execute("select * from main.lineage_summary order by experiment, round").fetchdf()
+    broken = df[df["unbroken_rows"] < df["rows"]]
+    return dg.AssetCheckResult(
+        passed=broken.empty,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="every chain unbroken"
+        if broken.empty
+        else f"{len(broken)} partition(s) with broken chains: re-materialize them (an upstream round was replaced)",
+        metadata={
+            "broken_partitions": dg.MetadataValue.md(markdown_table(broken) if len(broken) else "_none_"),
+            "min_unbroken_pct": float(df["unbroken_pct"].min()) if len(df) else 100.0,
+        },
+    )

@@ -147,7 +147,10 @@ def test_audit_of_an_unknown_id_is_a_clear_error(graph: Graph, two_rounds) -> No
 
 
 def test_sql_models_materialize_and_every_chain_is_unbroken(graph: Graph, two_rounds) -> None:
-    assert graph.materialize("sql_models").success
+    result = graph.materialize("sql_models")
+    assert result.success
+    [check] = result.get_asset_check_evaluations()
+    assert check.check_name == "unbroken_chains" and check.passed
     summary = graph.table("lineage_summary", "where experiment = 'acc'")
     assert summary["round"].tolist() == [0, 1, 2]
     assert (summary["unbroken_pct"] == 100).all() and (summary["human_seed_ancestors"] > 0).all()
@@ -162,3 +165,30 @@ def test_every_stage_check_passed_on_good_data(graph: Graph, two_rounds) -> None
         assert {e.asset_key.to_user_string() for e in evaluations} == set(STAGES)
         failed = [(e.asset_key.to_user_string(), e.description) for e in evaluations if not e.passed]
         assert not failed
+
+
+def test_replacing_an_upstream_round_breaks_chains_and_the_check_says_so(graph: Graph, two_rounds, tmp_path) -> None:
+    """Delete a round-0 row that round 1 descends from (what re-materializing round 0 with new
+    content does): lineage_summary drops below 100% and its check fails, naming the partition."""
+    import shutil
+
+    copy = tmp_path / "warehouse.duckdb"
+    with DuckDBResource(database=str(graph.settings.warehouse)).get_connection() as conn:
+        conn.execute("checkpoint")  # flush the write-ahead log into the file before copying it
+    shutil.copy(graph.settings.warehouse, copy)
+    with DuckDBResource(database=str(copy)).get_connection() as conn:
+        [(victim,)] = conn.execute(
+            "select unnest(parent_ids) from main.seed_set where experiment = 'acc' and round = 1 limit 1"
+        ).fetchall()
+        conn.execute("delete from main.final_mix where id = ?", [victim])
+    resources = {**graph.resources, "warehouse": DuckDBResource(database=str(copy))}
+    result = dg.materialize(
+        [*graph.assets, *graph.checks],
+        selection=dg.AssetSelection.groups("sql_models"),
+        resources=resources,
+        instance=graph.instance,
+        raise_on_error=False,
+    )
+    [check] = result.get_asset_check_evaluations()
+    assert not check.passed and "broken chains" in check.description
+    assert "acc" in check.metadata["broken_partitions"].value
