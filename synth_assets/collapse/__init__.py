@@ -1,0 +1,1 @@
+"""Model-collapse measurement: students trained per round, metrics across rounds, analytic checks."""
