@@ -65,7 +65,7 @@ def run(
         import dagster as dg
 
         from synth_assets.definitions import build_definitions
-        from synth_assets.runner import round_summary, run_experiments
+        from synth_assets.runner import collapse_summary, round_summary, run_experiments
 
         defs = build_definitions(settings)
     except (ConfigError, SeedFileError, KeyError) as exc:
@@ -86,6 +86,9 @@ def run(
     except (RuntimeError, KeyError) as exc:
         _fail(str(exc))
     _print_frame(round_summary(str(settings.warehouse)), "per-round summary")
+    _print_frame(collapse_summary(str(settings.warehouse)), "collapse metrics (student trained on each round's mix)")
+    report = settings.data_dir / "reports" / "collapse" / "collapse_report.html"
+    console.print(f"collapse report: [bold]{report}[/]", highlight=False)
     console.print(
         f"done in {time.monotonic() - start:.0f}s. DuckDB warehouse: [bold]{settings.warehouse}[/]; "
         f"Dagster runs recorded in {os.environ['DAGSTER_HOME']} (see them with `make ui`).",

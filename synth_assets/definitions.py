@@ -9,6 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from synth_assets.assets import human_data
 from synth_assets.assets.checks import build_human_check, build_stage_check, lineage_unbroken
+from synth_assets.assets.collapse import build_collapse_assets, collapse_report
 from synth_assets.assets.partitions import build_partitions
 from synth_assets.assets.pipeline import GROUP as PIPELINE_GROUP
 from synth_assets.assets.pipeline import build_pipeline_assets
@@ -20,12 +21,15 @@ from synth_assets.automation.round_chain import build_round_chain_sensor
 from synth_assets.experiments import ExperimentsFile, load_experiments
 from synth_assets.llm.resource import GeneratorResource
 from synth_assets.settings import Settings
+from synth_assets.storage.artifacts import ArtifactIOManager
 from synth_assets.storage.io_manager import WarehouseIOManager
 
 HUMAN_DATA_JOB = "human_data_job"
 ROUND_JOB = "round_job"
 NIGHTLY_JOB = "nightly_job"
 SQL_JOB = "sql_models_job"
+REPORT_JOB = "report_job"
+ROUND_EXTRAS = ("student_model", "collapse_metrics")  # per-round assets outside the pipeline group
 
 
 def build_assets(experiments: ExperimentsFile) -> list[dg.AssetsDefinition]:
@@ -33,6 +37,8 @@ def build_assets(experiments: ExperimentsFile) -> list[dg.AssetsDefinition]:
         human_data.human_seeds,
         human_data.heldout_human,
         *build_pipeline_assets(build_partitions(experiments)),
+        *build_collapse_assets(build_partitions(experiments)),
+        collapse_report,
         *build_sql_assets(),
     ]
     with warnings.catch_warnings():
@@ -60,6 +66,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "io_manager": WarehouseIOManager(database=warehouse, schema="main"),
         "warehouse": DuckDBResource(database=warehouse),
         "generator": GeneratorResource(),
+        "artifact_io_manager": ArtifactIOManager(base_dir=str(settings.data_dir / "artifacts")),
         "pipeline_config": PipelineConfig(
             experiments_file=str(settings.experiments_file), data_dir=str(settings.data_dir)
         ),
@@ -75,23 +82,36 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         selection=dg.AssetSelection.groups(human_data.GROUP),
         description="Load and validate the human seed and held-out data.",
     )
+    round_selection = pipeline | dg.AssetSelection.keys(*ROUND_EXTRAS)
     round_job = dg.define_asset_job(
-        ROUND_JOB, selection=pipeline, description="One round of one experiment: seed_set through final_mix."
+        ROUND_JOB,
+        selection=round_selection,
+        description="One round of one experiment: seed_set through final_mix, then its student and metrics.",
     )
     sql_job = dg.define_asset_job(
         SQL_JOB, selection=dg.AssetSelection.groups(SQL_GROUP), description="Rebuild the SQL roll-ups and lineage."
     )
     nightly_job = dg.define_asset_job(
         NIGHTLY_JOB,
-        selection=pipeline | dg.AssetSelection.groups(human_data.GROUP),
+        selection=round_selection | dg.AssetSelection.groups(human_data.GROUP),
         description="What the nightly schedule launches: a human data refresh or one round per experiment.",
     )
-    pipeline_keys = [key for a in assets for key in a.keys if a.group_names_by_key.get(key) == PIPELINE_GROUP]
+    round_keys = [
+        key
+        for a in assets
+        for key in a.keys
+        if a.group_names_by_key.get(key) == PIPELINE_GROUP or key.to_user_string() in ROUND_EXTRAS
+    ]
+    report_job = dg.define_asset_job(
+        REPORT_JOB,
+        selection=dg.AssetSelection.groups(SQL_GROUP) | dg.AssetSelection.keys("collapse_report"),
+        description="Roll-ups over all partitions: SQL models and the collapse report.",
+    )
     return dg.Definitions(
         assets=assets,
         asset_checks=build_checks(assets, experiments),
-        jobs=[human_job, round_job, nightly_job, sql_job],
-        schedules=[build_nightly_schedule(nightly_job, pipeline_keys)],
+        jobs=[human_job, round_job, nightly_job, sql_job, report_job],
+        schedules=[build_nightly_schedule(nightly_job, round_keys)],
         sensors=[build_round_chain_sensor(round_job)],
         resources=build_resources(settings),
     )

@@ -11,7 +11,7 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from synth_assets.definitions import HUMAN_DATA_JOB, ROUND_JOB
+from synth_assets.definitions import HUMAN_DATA_JOB, REPORT_JOB, ROUND_JOB
 from synth_assets.experiments import Experiment, ExperimentsFile
 from synth_assets.sql_files import sql
 from synth_assets.storage.previous_round import latest_materialization, partition_key
@@ -88,7 +88,21 @@ def run_experiments(
         outcomes.append(outcome)
         if on_round:
             on_round(outcome)
+    if any(o.status == "succeeded" for o in outcomes):
+        report = defs.resolve_job_def(REPORT_JOB).execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False
+        )
+        if not report.success:
+            raise RuntimeError(f"reports failed: {_first_error(report)}")
     return outcomes
+
+
+def collapse_summary(warehouse: str) -> pd.DataFrame:
+    columns = "experiment, round, train_rows, heldout_perplexity, tail_coverage, distinct_2, self_similarity"
+    with DuckDBResource(database=warehouse).get_connection() as conn:
+        return (
+            conn.execute(f"select {columns} from main.collapse_metrics order by experiment, round").fetchdf().round(3)
+        )
 
 
 def round_summary(warehouse: str) -> pd.DataFrame:

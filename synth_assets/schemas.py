@@ -50,6 +50,33 @@ _FILTER = [
 _HUMAN = [dg.TableColumn("source_ref", "VARCHAR", description="file:record of the human-authored source row")]
 
 
+_METRICS = [
+    dg.TableColumn("experiment", "VARCHAR", description="experiment (partition dimension)"),
+    dg.TableColumn("round", "INTEGER", description="round (partition dimension)"),
+    dg.TableColumn("run_id", "VARCHAR", description="Dagster run that computed the metrics"),
+    dg.TableColumn("student", "VARCHAR", description="student model artifact the metrics were measured on"),
+    dg.TableColumn("train_rows", "INTEGER", description="rows of final_mix the student was trained on"),
+    dg.TableColumn("heldout_perplexity", "DOUBLE", description="student perplexity on the held-out human set"),
+    dg.TableColumn(
+        "distinct_1", "DOUBLE", description="unique unigrams / unigrams in a seeded 150-row sample of the mix"
+    ),
+    dg.TableColumn(
+        "distinct_2", "DOUBLE", description="unique bigrams / bigrams in a seeded 150-row sample of the mix"
+    ),
+    dg.TableColumn(
+        "distinct_3", "DOUBLE", description="unique trigrams / trigrams in a seeded 150-row sample of the mix"
+    ),
+    dg.TableColumn("self_similarity", "DOUBLE", description="mean pairwise ROUGE-L F in a sample of the mix"),
+    dg.TableColumn("vocabulary", "INTEGER", description="distinct tokens in the training mix"),
+    dg.TableColumn("tail_coverage", "DOUBLE", description="share of rare human words still in the mix"),
+    dg.TableColumn("js_divergence", "DOUBLE", description="JS divergence (bits) of mix unigrams from human seeds"),
+    dg.TableColumn("verified_rate", "DOUBLE", description="passed / checkable traces this round"),
+    dg.TableColumn("human_fraction", "DOUBLE", description="share of human rows in the mix"),
+    dg.TableColumn("mean_length", "DOUBLE", description="mean tokens per training row"),
+    dg.TableColumn("std_length", "DOUBLE", description="standard deviation of tokens per training row"),
+]
+
+
 def _schema(*groups: list[dg.TableColumn]) -> dg.TableSchema:
     return dg.TableSchema(columns=[c for g in groups for c in g])
 
@@ -62,6 +89,7 @@ COT_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE)
 VERIFIED_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT)
 FILTERED_SET = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT, _FILTER)
 FINAL_MIX = _schema(_CONTRACT, _TASK, _RESPONSE)
+COLLAPSE_METRICS = _schema(_METRICS)
 
 
 def column_names(schema: dg.TableSchema) -> list[str]:

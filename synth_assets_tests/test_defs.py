@@ -8,7 +8,8 @@ from synth_assets.sql_files import load_models
 def test_code_location_loads_every_stage() -> None:
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     sql_models = {m.name for m in load_models()}
-    assert keys == {"human_seeds", "heldout_human", *STAGES, *sql_models}
+    collapse = {"student_model", "collapse_metrics", "collapse_report"}
+    assert keys == {"human_seeds", "heldout_human", *STAGES, *collapse, *sql_models}
 
 
 def test_jobs_and_partitions() -> None:

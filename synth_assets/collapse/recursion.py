@@ -11,22 +11,9 @@ import numpy as np
 import pandas as pd
 
 from synth_assets.collapse import metrics
+from synth_assets.collapse.measure import measure_round
 from synth_assets.collapse.ngram_lm import KneserNeyLM, build_vocab
 from synth_assets.mix.regimes import plan, select
-
-
-def round_metrics(
-    model: KneserNeyLM, train: Sequence[str], heldout: Sequence[str], human: Sequence[str], tail: set[str]
-) -> dict[str, float]:
-    mean_len, _ = metrics.length_stats(train)
-    return {
-        "heldout_perplexity": model.perplexity(heldout),
-        "tail_coverage": metrics.tail_coverage(train, tail),
-        "distinct_2": metrics.distinct_n(train, 2),
-        "vocabulary": metrics.vocabulary_size(train),
-        "js_divergence": metrics.js_divergence(train, human),
-        "mean_length": mean_len,
-    }
 
 
 def run(
@@ -53,7 +40,7 @@ def run(
                 "regime": regime,
                 "seed": seed,
                 "train_rows": len(train),
-                **round_metrics(model, train["text"].tolist(), heldout, human, tail),
+                **measure_round(model, train["text"].tolist(), heldout, human, tail),
             }
         )
         synthetic = pd.DataFrame(

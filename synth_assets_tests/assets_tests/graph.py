@@ -38,6 +38,16 @@ class Graph:
             raise_on_error=False,
         )
 
+    def materialize_keys(self, keys: list[str], key: str | None = None) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            [*self.assets, *self.checks],
+            selection=dg.AssetSelection.keys(*keys),
+            partition_key=key,
+            resources=self.resources,
+            instance=self.instance,
+            raise_on_error=False,
+        )
+
     def table(self, name: str, where: str = "") -> pd.DataFrame:
         with DuckDBResource(database=str(self.settings.warehouse)).get_connection() as conn:
             return conn.execute(f"select * from main.{name} {where}").fetchdf()

@@ -192,3 +192,30 @@ def test_replacing_an_upstream_round_breaks_chains_and_the_check_says_so(graph: 
     [check] = result.get_asset_check_evaluations()
     assert not check.passed and "broken chains" in check.description
     assert "acc" in check.metadata["broken_partitions"].value
+
+
+def test_students_metrics_and_report_per_round(graph: Graph, two_rounds) -> None:
+    import json
+
+    from matplotlib import image
+
+    for r in (0, 1, 2):
+        assert graph.materialize_keys(["student_model", "collapse_metrics"], partition_key("acc", r)).success
+        artifact = graph.settings.data_dir / "artifacts" / "student_model" / "acc" / str(r) / "model.json"
+        saved = json.loads(artifact.read_text())
+        mix = graph.table("final_mix", f"where experiment = 'acc' and round = {r}")
+        assert saved["lineage"]["rows"] == len(mix) and saved["lineage"]["round"] == r
+        assert saved["lineage"]["final_mix_run_ids"] == sorted(set(mix["run_id"]))
+    metrics = graph.table("collapse_metrics", "where experiment = 'acc'").sort_values("round")
+    assert metrics["round"].tolist() == [0, 1, 2]
+    assert (metrics["heldout_perplexity"] > 1).all() and metrics["heldout_perplexity"].notna().all()
+    assert metrics["train_rows"].tolist() == [len(graph.table("final_mix", f"where round = {r}")) for r in (0, 1, 2)]
+    assert metrics["human_fraction"].between(0, 1).all()
+
+    result = graph.materialize_keys(["collapse_report"])
+    assert result.success
+    [mat] = result.get_asset_materialization_events()
+    meta = mat.materialization.metadata
+    assert meta["grid"].value.startswith("![collapse_grid](data:image/png;base64,")
+    pixels = image.imread(graph.settings.data_dir / "reports" / "collapse" / "collapse_grid.png")
+    assert (pixels[..., :3] < 0.95).any(axis=-1).mean() > 0.01

@@ -1,0 +1,127 @@
+"""Students per round, collapse metrics per round, and the report across all rounds."""
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from synth_assets import schemas
+from synth_assets.assets.metadata import OWNERS, markdown_table
+from synth_assets.assets.partitions import PARTITION_EXPR, resolve
+from synth_assets.assets.resources import PipelineConfig
+from synth_assets.collapse import metrics
+from synth_assets.collapse.measure import measure_round
+from synth_assets.collapse.ngram_lm import KneserNeyLM, build_vocab
+from synth_assets.collapse.report import embedded_image, render
+from synth_assets.collapse.texts import training_texts
+from synth_assets.rows import content_hash
+from synth_assets.stages.verified_traces import verification_stats
+from synth_assets.storage.artifacts import StudentArtifact
+
+GROUP = "collapse"
+
+
+def build_collapse_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    common = {"partitions_def": partitions, "group_name": GROUP, "code_version": "1", "owners": OWNERS}
+
+    @dg.asset(**common, io_manager_key="artifact_io_manager", kinds={"python", "json"})
+    def student_model(
+        context: dg.AssetExecutionContext,
+        pipeline_config: PipelineConfig,
+        final_mix: pd.DataFrame,
+        human_seeds: pd.DataFrame,
+        heldout_human: pd.DataFrame,
+    ) -> dg.Output:
+        """A Kneser-Ney trigram student trained on this round's final_mix, over a vocabulary fixed by
+        the human data so perplexities compare across rounds. Saved as a versioned JSON artifact
+        with the lineage of its training data."""
+        exp, round_ = resolve(context, pipeline_config.experiments())
+        texts = training_texts(final_mix)
+        model = KneserNeyLM(build_vocab(training_texts(human_seeds) + training_texts(heldout_human))).fit(texts)
+        lineage = {
+            "experiment": exp.name,
+            "round": round_,
+            "trained_on": "final_mix",
+            "rows": len(final_mix),
+            "row_ids_hash": content_hash(sorted(final_mix["id"])),
+            "final_mix_run_ids": sorted(set(final_mix["run_id"])),
+            "run_id": context.run.run_id,
+        }
+        return dg.Output(
+            StudentArtifact(model, lineage),
+            data_version=dg.DataVersion(content_hash(model.to_json())),
+            metadata={
+                "train_rows": len(texts),
+                "trigram_types": len(model.trigrams),
+                "vocabulary": len(model.vocab),
+                "lineage": dg.MetadataValue.json(lineage),
+            },
+        )
+
+    @dg.asset(
+        **common,
+        kinds={"duckdb", "pandas"},
+        metadata={"partition_expr": PARTITION_EXPR, "dagster/column_schema": schemas.COLLAPSE_METRICS},
+    )
+    def collapse_metrics(
+        context: dg.AssetExecutionContext,
+        pipeline_config: PipelineConfig,
+        student_model: StudentArtifact,
+        final_mix: pd.DataFrame,
+        verified_traces: pd.DataFrame,
+        human_seeds: pd.DataFrame,
+        heldout_human: pd.DataFrame,
+    ) -> dg.Output:
+        """Held-out human perplexity of the student, diversity and tail coverage of the mix, its
+        divergence from human text, verified pass rate and human fraction (see schema for each)."""
+        exp, round_ = resolve(context, pipeline_config.experiments())
+        human = training_texts(human_seeds)
+        train = training_texts(final_mix)
+        values = measure_round(
+            student_model.model, train, training_texts(heldout_human), human, metrics.rare_tokens(human)
+        )
+        row = {
+            "experiment": exp.name,
+            "round": round_,
+            "run_id": context.run.run_id,
+            "student": student_model.lineage.get("row_ids_hash"),
+            "train_rows": len(train),
+            **values,
+            "verified_rate": float(verification_stats(verified_traces)["verified_rate"]),
+            "human_fraction": float((final_mix["origin"] == "human").mean()) if len(final_mix) else 0.0,
+        }
+        df = pd.DataFrame([row])
+        return dg.Output(
+            df,
+            metadata={
+                "heldout_perplexity": dg.MetadataValue.float(round(values["heldout_perplexity"], 3)),
+                "tail_coverage": dg.MetadataValue.float(round(values["tail_coverage"], 4)),
+                "metrics": dg.MetadataValue.md(
+                    markdown_table(
+                        df.round(4).T.reset_index().rename(columns={"index": "metric", 0: "value"}), limit=30
+                    )
+                ),
+            },
+        )
+
+    return [student_model, collapse_metrics]
+
+
+@dg.asset(group_name=GROUP, deps=["collapse_metrics"], kinds={"matplotlib", "html"}, owners=OWNERS, code_version="1")
+def collapse_report(pipeline_config: PipelineConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    """Curves of every collapse metric against round, one line per experiment: PNG files, an HTML
+    page and a markdown table, over all materialized partitions."""
+    with warehouse.get_connection() as conn:
+        df = conn.execute("select * from main.collapse_metrics order by experiment, round").fetchdf()
+    if df.empty:
+        raise dg.Failure("collapse_metrics has no partitions yet: materialize student_model and collapse_metrics first")
+    files = render(df, Path(pipeline_config.data_dir) / "reports" / "collapse")
+    return dg.MaterializeResult(
+        metadata={
+            "report": dg.MetadataValue.path(str(files.html)),
+            "grid": dg.MetadataValue.md(embedded_image(files.grid)),
+            "values": dg.MetadataValue.md(files.markdown),
+            "partitions": dg.MetadataValue.int(len(df)),
+        }
+    )

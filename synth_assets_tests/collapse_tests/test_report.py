@@ -1,0 +1,48 @@
+"""The report draws real curves: check pixels, not just that files exist."""
+
+import numpy as np
+import pandas as pd
+from matplotlib import image
+
+from synth_assets.collapse.report import PLOTTED, render
+
+BLUE, ORANGE = np.array([31, 119, 180]) / 255, np.array([255, 127, 14]) / 255  # matplotlib C0, C1
+
+
+def _metrics() -> pd.DataFrame:
+    rows = []
+    for experiment, slope in (("replace", 40.0), ("accumulate", 2.0)):
+        for r in range(5):
+            rows.append(
+                {
+                    "experiment": experiment,
+                    "round": r,
+                    "heldout_perplexity": 40 + slope * r,
+                    "tail_coverage": 1 - (0.1 * r if experiment == "replace" else 0),
+                    "distinct_2": 0.5,
+                    "self_similarity": 0.1,
+                    "js_divergence": 0.05 * r,
+                    "vocabulary": 900 - 50 * r,
+                    "verified_rate": 0.1,
+                    "human_fraction": 0.0 if experiment == "replace" else 0.5,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _has_colour(pixels: np.ndarray, colour: np.ndarray) -> bool:
+    return bool((np.abs(pixels[..., :3] - colour).max(axis=-1) < 0.05).sum() > 50)
+
+
+def test_report_images_contain_both_experiment_curves(tmp_path) -> None:
+    files = render(_metrics(), tmp_path)
+    assert set(files.per_metric) == set(PLOTTED)
+    for path in [files.grid, *files.per_metric.values()]:
+        pixels = image.imread(path)
+        assert pixels.shape[0] > 200 and pixels.shape[1] > 300
+        non_white = (pixels[..., :3] < 0.95).any(axis=-1).mean()
+        assert 0.01 < non_white < 0.6, f"{path.name}: {non_white:.3f} of pixels drawn"
+        assert _has_colour(pixels, BLUE) and _has_colour(pixels, ORANGE), path.name
+    page = files.html.read_text()
+    assert "collapse_grid.png" in page and "heldout_perplexity.png" in page and "<table" in page
+    assert files.markdown.count("\n") >= 10 and "replace" in files.markdown
