@@ -65,7 +65,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
     return {
         "io_manager": WarehouseIOManager(database=warehouse, schema="main"),
         "warehouse": DuckDBResource(database=warehouse),
-        "generator": GeneratorResource(),
+        "generator": GeneratorResource(artifacts_dir=str(settings.data_dir / "artifacts")),
         "artifact_io_manager": ArtifactIOManager(base_dir=str(settings.data_dir / "artifacts")),
         "pipeline_config": PipelineConfig(
             experiments_file=str(settings.experiments_file), data_dir=str(settings.data_dir)

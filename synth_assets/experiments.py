@@ -18,7 +18,7 @@ class _Strict(BaseModel):
 
 
 class GeneratorConfig(_Strict):
-    backend: Literal["llamacpp"] = "llamacpp"
+    backend: Literal["llamacpp", "student"] = "llamacpp"
     model: str = "SmolLM2-135M-Instruct.Q4_1"
     temperature: float = Field(0.9, ge=0.0, le=2.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)

@@ -77,7 +77,7 @@ def build_pipeline_assets(partitions: dg.PartitionsDefinition) -> list[dg.Assets
     ) -> dg.Output:
         """New tasks and math problems written Self-Instruct style from sampled pool examples."""
         exp, round_ = resolve(context, pipeline_config.experiments())
-        gen = generator.for_config(exp.generator)
+        gen = generator.for_round(exp, round_, seed_set)
         df, stats = generate_instructions(
             seed_set, exp, round_, gen, context.run.run_id, progress_logger(context, "instruction generation")
         )
@@ -103,7 +103,7 @@ def build_pipeline_assets(partitions: dg.PartitionsDefinition) -> list[dg.Assets
     ) -> dg.Output:
         """k chain-of-thought samples per task: this round's new tasks plus pool tasks with ground truth."""
         exp, round_ = resolve(context, pipeline_config.experiments())
-        gen = generator.for_config(exp.generator)
+        gen = generator.for_round(exp, round_, seed_set)
         tasks = task_table(generated_instructions, seed_set, exp, round_)
         df, stats = sample_traces(
             tasks, seed_set, exp, round_, gen, context.run.run_id, progress_logger(context, "trace sampling")

@@ -48,6 +48,22 @@ class Generation:
         return self.error is None
 
 
+@dataclass
+class CallStats:
+    """Calls, failures and tokens of one stage's generation: what the metadata reports."""
+
+    calls: int = 0
+    failed_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def record(self, result: Generation) -> None:
+        self.calls += 1
+        self.failed_calls += not result.ok
+        self.prompt_tokens += result.prompt_tokens
+        self.completion_tokens += result.completion_tokens
+
+
 class TextGenerator(Protocol):
     label: str
 

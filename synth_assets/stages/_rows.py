@@ -38,6 +38,48 @@ def make_row(
     }
 
 
+def derive_row(
+    stage: str,
+    experiment: str,
+    round_: int,
+    src: Mapping[str, Any],
+    run_id: str,
+    content: Mapping[str, Any],
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A row made from one upstream row: it names that row as parent and inherits who wrote the content."""
+    return make_row(
+        stage,
+        experiment,
+        round_,
+        [src["id"]],
+        src["origin"],
+        nullable(src["generator"]),
+        nullable(src["prompt_hash"]),
+        run_id,
+        content,
+        extra,
+    )
+
+
+def copy_task_rows(
+    stage: str, source: pd.DataFrame, experiment: str, round_: int, run_id: str, schema_name: str
+) -> pd.DataFrame:
+    """Rows that carry a task and its response forward unchanged (pools and mixes)."""
+    rows = [
+        derive_row(
+            stage,
+            experiment,
+            round_,
+            src,
+            run_id,
+            {**{k: nullable(v) for k, v in task_fields(src).items()}, "response": src["response"]},
+        )
+        for src in source.to_dict("records")
+    ]
+    return frame(rows, schema_name)
+
+
 def frame(rows: list[dict[str, Any]], schema_name: str) -> pd.DataFrame:
     schema = getattr(schemas, schema_name)
     return pd.DataFrame(rows, columns=schemas.column_names(schema))

@@ -13,7 +13,7 @@ import pandas as pd
 from synth_assets.experiments import Experiment
 from synth_assets.generate.cot import WorkedExample, trace_request
 from synth_assets.generate.sampling import derived_rng, derived_seed
-from synth_assets.llm.base import ProgressFn, TextGenerator
+from synth_assets.llm.base import CallStats, ProgressFn, TextGenerator
 from synth_assets.mix.regimes import sample
 from synth_assets.rows import prompt_hash
 from synth_assets.stages._rows import TASK_FIELDS, frame, make_row, nullable, task_fields
@@ -22,13 +22,9 @@ MATH_SHOTS = 2
 
 
 @dataclass
-class TraceStats:
+class TraceStats(CallStats):
     tasks_generated: int = 0
     tasks_from_pool: int = 0
-    calls: int = 0
-    failed_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
 
 
 def task_table(generated: pd.DataFrame, pool: pd.DataFrame, exp: Experiment, round_: int) -> pd.DataFrame:
@@ -86,10 +82,7 @@ def sample_traces(
     results = generator.generate([req for *_, req in jobs], progress)
     rows = []
     for (task, i, request), result in zip(jobs, results, strict=True):
-        stats.calls += 1
-        stats.failed_calls += not result.ok
-        stats.prompt_tokens += result.prompt_tokens
-        stats.completion_tokens += result.completion_tokens
+        stats.record(result)
         content = {
             **{k: nullable(v) for k, v in task_fields(task).items()},
             "response": result.text.strip(),

@@ -6,7 +6,8 @@ import pandas as pd
 
 from synth_assets.experiments import FilterConfig
 from synth_assets.filters.funnel import FunnelConfig, run_funnel
-from synth_assets.stages._rows import frame, make_row, nullable
+from synth_assets.rows import CONTRACT_COLUMNS
+from synth_assets.stages._rows import derive_row, frame, nullable
 
 _DECISION = ("kept", "drop_reason", "novelty_rouge_l")
 
@@ -17,36 +18,12 @@ def filter_traces(
     decided = run_funnel(verified, pool_instructions, FunnelConfig(cfg.rouge_threshold, cfg.min_words, cfg.max_words))
     rows = []
     for r in decided.to_dict("records"):
-        carried = {
-            k: nullable(v)
-            for k, v in r.items()
-            if k
-            not in (
-                *_DECISION,
-                "experiment",
-                "round",
-                "id",
-                "parent_ids",
-                "origin",
-                "generator",
-                "prompt_hash",
-                "run_id",
-            )
-        }
+        carried = {k: nullable(v) for k, v in r.items() if k not in (*_DECISION, *CONTRACT_COLUMNS)}
         decision = {k: nullable(r[k]) for k in _DECISION}
         decision["kept"] = bool(decision["kept"])
         rows.append(
-            make_row(
-                "filtered_set",
-                experiment,
-                round_,
-                [r["id"]],
-                r["origin"],
-                nullable(r["generator"]),
-                nullable(r["prompt_hash"]),
-                run_id,
-                {"kept": decision["kept"]},
-                {**carried, **decision},
+            derive_row(
+                "filtered_set", experiment, round_, r, run_id, {"kept": decision["kept"]}, {**carried, **decision}
             )
         )
     return frame(rows, "FILTERED_SET")

@@ -6,7 +6,7 @@ import pandas as pd
 
 from synth_assets.experiments import Experiment
 from synth_assets.mix.regimes import MixPlan, plan, select
-from synth_assets.stages._rows import frame, make_row, nullable, task_fields
+from synth_assets.stages._rows import copy_task_rows
 
 
 def compose_mix(
@@ -28,18 +28,4 @@ def compose_mix(
         carried=len(carried) if carried is not None else 0,
     )
     chosen = select(mix_plan, human, synthetic, carried, exp.seed, round_, "mix")
-    rows = [
-        make_row(
-            "final_mix",
-            exp.name,
-            round_,
-            [src["id"]],
-            src["origin"],
-            nullable(src["generator"]),
-            nullable(src["prompt_hash"]),
-            run_id,
-            {**{k: nullable(v) for k, v in task_fields(src).items()}, "response": src["response"]},
-        )
-        for src in chosen.to_dict("records")
-    ]
-    return frame(rows, "FINAL_MIX"), mix_plan
+    return copy_task_rows("final_mix", chosen, exp.name, round_, run_id, "FINAL_MIX"), mix_plan

@@ -11,7 +11,7 @@ from synth_assets.experiments import Experiment
 from synth_assets.filters.text_rules import normalized
 from synth_assets.generate.sampling import derived_rng, derived_seed
 from synth_assets.generate.self_instruct import InContextExample, build_request, parse_continuation
-from synth_assets.llm.base import ProgressFn, TextGenerator
+from synth_assets.llm.base import CallStats, ProgressFn, TextGenerator
 from synth_assets.rows import prompt_hash
 from synth_assets.stages._rows import frame, make_row
 
@@ -20,13 +20,9 @@ MAX_WAVES = 3
 
 
 @dataclass
-class GenerationStats:
-    calls: int = 0
-    failed_calls: int = 0
+class GenerationStats(CallStats):
     parsed: int = 0
     duplicates: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
     skipped_families: list[str] = field(default_factory=list)
 
 
@@ -89,11 +85,8 @@ def _family(
             call_index += 1
         results = generator.generate([r for _, r in calls], progress)
         for (shots, request), result in zip(calls, results, strict=True):
-            stats.calls += 1
-            stats.prompt_tokens += result.prompt_tokens
-            stats.completion_tokens += result.completion_tokens
+            stats.record(result)
             if not result.ok:
-                stats.failed_calls += 1
                 continue
             for item in parse_continuation(result, len(shots) + 1):
                 stats.parsed += 1

@@ -8,22 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from synth_assets.stages._rows import frame, make_row, nullable, task_fields
+from synth_assets.stages._rows import copy_task_rows
 
 
 def pool_from(source: pd.DataFrame, experiment: str, round_: int, run_id: str) -> pd.DataFrame:
-    rows = [
-        make_row(
-            "seed_set",
-            experiment,
-            round_,
-            [src["id"]],
-            src["origin"],
-            nullable(src["generator"]),
-            nullable(src["prompt_hash"]),
-            run_id,
-            {**{k: nullable(v) for k, v in task_fields(src).items()}, "response": src["response"]},
-        )
-        for src in source.to_dict("records")
-    ]
-    return frame(rows, "SEED_SET")
+    return copy_task_rows("seed_set", source, experiment, round_, run_id, "SEED_SET")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from synth_assets.stages._rows import frame, make_row, nullable
+from synth_assets.stages._rows import derive_row, frame, nullable
 from synth_assets.verify import check_math_answer
 
 _CARRIED = (
@@ -53,20 +53,8 @@ def verify_traces(traces: pd.DataFrame, experiment: str, round_: int, run_id: st
     for t in traces.to_dict("records"):
         verdict = verdict_for(t)
         carried = {k: nullable(t[k]) for k in _CARRIED}
-        rows.append(
-            make_row(
-                "verified_traces",
-                experiment,
-                round_,
-                [t["id"]],
-                t["origin"],
-                nullable(t["generator"]),
-                nullable(t["prompt_hash"]),
-                run_id,
-                {"verdict": verdict["verdict"], "verifier": verdict["verifier"]},
-                {**carried, **verdict},
-            )
-        )
+        content = {"verdict": verdict["verdict"], "verifier": verdict["verifier"]}
+        rows.append(derive_row("verified_traces", experiment, round_, t, run_id, content, {**carried, **verdict}))
     return frame(rows, "VERIFIED_TRACES")
 
 

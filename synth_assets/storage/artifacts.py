@@ -20,14 +20,38 @@ class StudentArtifact:
         self.lineage = lineage
 
 
+def artifact_path(base_dir: str | Path, asset: str, partition: str | None) -> Path:
+    return Path(base_dir, asset, *(partition.split("|") if partition else []), "model.json")
+
+
+def _read(path: Path) -> StudentArtifact:
+    data = json.loads(path.read_text())
+    return StudentArtifact(
+        KneserNeyLM.from_json(json.dumps(data["model"])), {**data["lineage"], "version": data["version"]}
+    )
+
+
+class MissingStudent(dg.Failure):
+    pass
+
+
+def load_student(base_dir: str | Path, partition: str) -> StudentArtifact:
+    """A student by partition, for readers that cannot declare the edge (the next round's generator)."""
+    path = artifact_path(base_dir, "student_model", partition)
+    if not path.exists():
+        raise MissingStudent(
+            description=f"no student for partition '{partition}' ({path}); materialize student_model there first",
+            metadata={"missing_partition": partition},
+        )
+    return _read(path)
+
+
 class ArtifactIOManager(dg.ConfigurableIOManager):
     base_dir: str
 
     def _path(self, context: dg.OutputContext | dg.InputContext) -> Path:
-        parts = [*context.asset_key.path]
-        if context.has_asset_partitions:
-            parts += context.asset_partition_key.split("|")
-        return Path(self.base_dir, *parts, "model.json")
+        partition = context.asset_partition_key if context.has_asset_partitions else None
+        return artifact_path(self.base_dir, context.asset_key.to_user_string(), partition)
 
     def handle_output(self, context: dg.OutputContext, obj: StudentArtifact) -> None:
         path = self._path(context)
@@ -45,5 +69,4 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
             raise FileNotFoundError(
                 f"{path}: student artifact missing; materialize {context.asset_key.to_user_string()} first"
             )
-        data = json.loads(path.read_text())
-        return StudentArtifact(KneserNeyLM.from_json(json.dumps(data["model"])), data["lineage"])
+        return _read(path)
