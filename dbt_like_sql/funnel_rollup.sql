@@ -9,6 +9,7 @@ select
     count(*) filter (where drop_reason = 'verification') as verification,
     count(*) filter (where drop_reason = 'length') as length,
     count(*) filter (where drop_reason = 'exact_duplicate') as exact_duplicate,
+    count(*) filter (where drop_reason = 'near_duplicate') as near_duplicate,
     count(*) filter (where drop_reason = 'rouge_novelty') as rouge_novelty,
     count(*) filter (where kept) as kept
 from main.filtered_set

@@ -46,6 +46,7 @@ _FILTER = [
     dg.TableColumn("kept", "BOOLEAN", description="true when the row survived every filter"),
     dg.TableColumn("drop_reason", "VARCHAR", description="name of the first filter that dropped the row"),
     dg.TableColumn("novelty_rouge_l", "DOUBLE", description="max ROUGE-L F of the instruction vs the pool"),
+    dg.TableColumn("near_duplicate_of", "VARCHAR", description="id of the kept row this one near-duplicates"),
 ]
 _HUMAN = [dg.TableColumn("source_ref", "VARCHAR", description="file:record of the human-authored source row")]
 

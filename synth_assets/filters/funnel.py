@@ -7,10 +7,19 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from synth_assets.filters.near_duplicates import near_duplicates
 from synth_assets.filters.rouge_novelty import novelty_scores
 from synth_assets.filters.text_rules import length_ok, normalized
 
-STEPS = ("generation_error", "truncated", "verification", "length", "exact_duplicate", "rouge_novelty")
+STEPS = (
+    "generation_error",
+    "truncated",
+    "verification",
+    "length",
+    "exact_duplicate",
+    "near_duplicate",
+    "rouge_novelty",
+)
 
 
 @dataclass(frozen=True)
@@ -18,6 +27,7 @@ class FunnelConfig:
     rouge_threshold: float = 0.7
     min_words: int = 3
     max_words: int = 150
+    near_duplicate_threshold: float = 0.8
 
 
 def run_funnel(traces: pd.DataFrame, pool_instructions: list[str], cfg: FunnelConfig) -> pd.DataFrame:
@@ -25,6 +35,7 @@ def run_funnel(traces: pd.DataFrame, pool_instructions: list[str], cfg: FunnelCo
     out = traces.copy()
     out["drop_reason"] = pd.Series([None] * len(out), dtype=object, index=out.index)
     out["novelty_rouge_l"] = float("nan")
+    out["near_duplicate_of"] = pd.Series([None] * len(out), dtype=object, index=out.index)
 
     def drop(mask: pd.Series, reason: str) -> None:
         out.loc[mask & out["drop_reason"].isna(), "drop_reason"] = reason
@@ -39,9 +50,18 @@ def run_funnel(traces: pd.DataFrame, pool_instructions: list[str], cfg: FunnelCo
     drop(~out["response"].fillna("").map(lambda t: length_ok(t, 1, cfg.max_words * 4)), "length")
     keys = out["instruction"].map(normalized) + "\x00" + out["response"].fillna("").map(normalized)
     drop(alive() & keys.where(alive()).duplicated(keep="first"), "exact_duplicate")
+    _near_duplicates(out, alive(), keys, cfg.near_duplicate_threshold)
     _novelty(out, generated & alive(), pool_instructions, cfg.rouge_threshold)
     out["kept"] = out["drop_reason"].isna()
     return out
+
+
+def _near_duplicates(out: pd.DataFrame, mask: pd.Series, keys: pd.Series, threshold: float) -> None:
+    idx = out.index[mask]
+    for row, decision in zip(idx, near_duplicates(keys.loc[idx].tolist(), threshold), strict=True):
+        if not decision.kept:
+            out.at[row, "drop_reason"] = "near_duplicate"
+            out.at[row, "near_duplicate_of"] = out.at[idx[decision.duplicate_of], "id"]
 
 
 def _novelty(out: pd.DataFrame, mask: pd.Series, pool: list[str], threshold: float) -> None:

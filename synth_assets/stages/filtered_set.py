@@ -9,13 +9,17 @@ from synth_assets.filters.funnel import FunnelConfig, run_funnel
 from synth_assets.rows import CONTRACT_COLUMNS
 from synth_assets.stages._rows import derive_row, frame, nullable
 
-_DECISION = ("kept", "drop_reason", "novelty_rouge_l")
+_DECISION = ("kept", "drop_reason", "novelty_rouge_l", "near_duplicate_of")
 
 
 def filter_traces(
     verified: pd.DataFrame, pool_instructions: list[str], cfg: FilterConfig, experiment: str, round_: int, run_id: str
 ) -> pd.DataFrame:
-    decided = run_funnel(verified, pool_instructions, FunnelConfig(cfg.rouge_threshold, cfg.min_words, cfg.max_words))
+    decided = run_funnel(
+        verified,
+        pool_instructions,
+        FunnelConfig(cfg.rouge_threshold, cfg.min_words, cfg.max_words, cfg.near_duplicate_threshold),
+    )
     rows = []
     for r in decided.to_dict("records"):
         carried = {k: nullable(v) for k, v in r.items() if k not in (*_DECISION, *CONTRACT_COLUMNS)}

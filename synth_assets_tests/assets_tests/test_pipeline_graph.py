@@ -5,6 +5,7 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from synth_assets.assets.pipeline import STAGES
+from synth_assets.filters.funnel import STEPS as STEPS_FUNNEL
 from synth_assets.storage.previous_round import partition_key
 from synth_assets_tests.assets_tests.graph import Graph
 
@@ -155,7 +156,7 @@ def test_sql_models_materialize_and_every_chain_is_unbroken(graph: Graph, two_ro
     assert summary["round"].tolist() == [0, 1, 2]
     assert (summary["unbroken_pct"] == 100).all() and (summary["human_seed_ancestors"] > 0).all()
     funnel = graph.table("funnel_rollup", "where experiment = 'acc'")
-    steps = ["generation_error", "truncated", "verification", "length", "exact_duplicate", "rouge_novelty", "kept"]
+    steps = [*STEPS_FUNNEL, "kept"]
     assert (funnel[steps].sum(axis=1) == funnel["entering"]).all()
 
 

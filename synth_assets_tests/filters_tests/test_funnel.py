@@ -29,6 +29,7 @@ def test_each_step_drops_with_its_reason_and_counts_add_up() -> None:
             _trace("t6", "Explain rain to a child", "", error="TimeoutError"),
             _trace("t7", "Name a colour you like best", "Blue.", task_source="pool"),  # pool tasks skip novelty
             _trace("t8", "Tell a long story about a dragon", "Once upon a", finish_reason="length"),
+            _trace("t9", "Give three uses for a brick!", "Doorstop, bookend, weight!"),  # near twin of row 2 (index 9)
         ]
     )
     out = run_funnel(rows, pool_instructions=["Name a colour you like best"], cfg=FunnelConfig(min_words=3))
@@ -42,11 +43,13 @@ def test_each_step_drops_with_its_reason_and_counts_add_up() -> None:
         "generation_error",
         None,
         "truncated",
+        "near_duplicate",
     ]
     counts = funnel_counts(out)
     assert counts["kept"] == 3
     assert counts["entering"] == counts["kept"] + sum(counts[f"dropped:{s}"] for s in STEPS)
     assert out.loc[0, "novelty_rouge_l"] < 0.7 < out.loc[1, "novelty_rouge_l"]
+    assert out.loc[9, "near_duplicate_of"] == out.loc[2, "id"]
 
 
 def test_all_traces_of_a_task_share_the_novelty_decision() -> None:
