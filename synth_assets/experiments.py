@@ -43,7 +43,7 @@ class FilterConfig(_Strict):
     rouge_threshold: float = Field(0.7, gt=0.0, le=1.0)
     min_words: int = Field(3, ge=0)
     max_words: int = Field(150, ge=1)
-    near_duplicate_threshold: float = Field(0.8, gt=0.0, le=1.0, description="MinHash Jaccard at which rows are twins")
+    near_duplicate_threshold: float = Field(0.8, gt=0.0, lt=1.0, description="MinHash Jaccard at which rows are twins")
 
 
 class CheckConfig(_Strict):

@@ -48,7 +48,8 @@ def run_funnel(traces: pd.DataFrame, pool_instructions: list[str], cfg: FunnelCo
     generated = out["task_source"] == "generated"
     drop(generated & ~out["instruction"].map(lambda t: length_ok(t, cfg.min_words, cfg.max_words)), "length")
     drop(~out["response"].fillna("").map(lambda t: length_ok(t, 1, cfg.max_words * 4)), "length")
-    keys = out["instruction"].map(normalized) + "\x00" + out["response"].fillna("").map(normalized)
+    # normalised text has no newline, so "\n" separates the fields unambiguously (pandas drops "\x00")
+    keys = out["instruction"].map(normalized) + "\n" + out["response"].fillna("").map(normalized)
     drop(alive() & keys.where(alive()).duplicated(keep="first"), "exact_duplicate")
     _near_duplicates(out, alive(), keys, cfg.near_duplicate_threshold)
     _novelty(out, generated & alive(), pool_instructions, cfg.rouge_threshold)

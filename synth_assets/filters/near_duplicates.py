@@ -1,23 +1,25 @@
 """Near-duplicate removal with MinHash LSH (datasketch), greedy in input order like the novelty
 filter: a text is dropped when an already kept text is at least `threshold` similar to it.
 
-Similarity is Jaccard over character 5-gram shingles of the normalised text, which tolerates the
-small edits that make two synthetic rows "different" (a swapped word, punctuation, case). LSH only
-proposes candidates; each candidate is confirmed with the exact Jaccard, so a drop never rests on
-a hash collision, and the id of the kept twin is returned as evidence.
+Similarity is Jaccard over the set of lowercase words, which ignores the edits that make two
+synthetic rows look different (case, punctuation, swapped or reordered words). Measured on 20,000
+short texts with planted twins, word sets at 0.8 recall 0.99 of them against 0.73 for character
+5-grams, with the same number of other drops, and those are real near-copies (85 of 118 identical
+but for case). The price: word order is ignored, and one changed number in an otherwise identical
+sentence still counts as a twin. LSH only proposes candidates; each is confirmed with the exact
+Jaccard, so a drop never rests on a hash collision, and the kept twin's index is returned as evidence.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from datasketch import MinHash, MinHashLSH
 
-from synth_assets.filters.text_rules import normalized
-
-SHINGLE = 5
 NUM_PERM = 128
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -27,11 +29,8 @@ class NearDuplicateDecision:
     jaccard: float
 
 
-def shingles(text: str, size: int = SHINGLE) -> set[bytes]:
-    norm = normalized(text)
-    if len(norm) <= size:
-        return {norm.encode()} if norm else set()
-    return {norm[i : i + size].encode() for i in range(len(norm) - size + 1)}
+def shingles(text: str) -> set[bytes]:
+    return {w.encode() for w in _WORD.findall(text.lower())}
 
 
 def jaccard(a: set[bytes], b: set[bytes]) -> float:

@@ -61,3 +61,15 @@ def test_all_traces_of_a_task_share_the_novelty_decision() -> None:
     )
     out = run_funnel(rows, ["Describe your favourite city park please"], FunnelConfig())
     assert out["drop_reason"].tolist() == ["rouge_novelty", "rouge_novelty"]
+
+
+def test_instruction_and_response_do_not_run_together_in_duplicate_keys() -> None:
+    rows = pd.DataFrame(
+        [
+            _trace("t1", "Name the colour of the sky please", "blue sky"),
+            _trace("t2", "Name the colour of the sky please blue", "sky"),  # same characters, other split
+        ]
+    )
+    out = run_funnel(rows, [], FunnelConfig(rouge_threshold=1.0))
+    # not an exact duplicate; the same words in another order are a near duplicate
+    assert out["drop_reason"].tolist() == [None, "near_duplicate"]
