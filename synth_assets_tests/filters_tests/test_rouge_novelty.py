@@ -3,26 +3,12 @@
 import random
 
 import pytest
-from rouge_score import rouge_scorer
 
 from synth_assets.filters import rouge_novelty, rouge_tokens
 from synth_assets.filters.rouge_novelty import novelty_scores
+from synth_assets.filters.rouge_reference import reference_novelty
 
 WORDS = "write a short poem story list three ideas about the cat dog sun rain city give explain why how".split()
-
-
-def reference_novelty(candidates: list[str], pool: list[str], threshold: float = 0.7) -> list[bool]:
-    """Self-Instruct's greedy loop with the rouge_score scorer (no stemming)."""
-    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
-    pool = list(pool)
-    keep = []
-    for cand in candidates:
-        best = max((scorer.score(cand, p)["rougeL"].fmeasure for p in pool), default=0.0)
-        ok = not best > threshold
-        keep.append(ok)
-        if ok:
-            pool.append(cand)
-    return keep
 
 
 def _texts(rng: random.Random, n: int) -> list[str]:
