@@ -16,6 +16,7 @@ from synth_assets.checks.expectations import (
     with_derived,
 )
 from synth_assets.lineage import upstream_query, upstreams
+from synth_assets.storage.previous_round import read_partition
 
 
 def _upstream_ids(warehouse: DuckDBResource, stage: str, experiment: str, round_: int) -> set[str]:
@@ -49,10 +50,7 @@ def build_stage_check(asset: dg.AssetsDefinition, partitions: dg.PartitionsDefin
     ) -> dg.AssetCheckResult:
         exp, round_ = resolve(context, pipeline_config.experiments())
         with warehouse.get_connection() as conn:
-            df = conn.execute(
-                f"select * from main.{stage} where experiment = ? and round = ?", [exp.name, round_]
-            ).fetchdf()
-        df["parent_ids"] = df["parent_ids"].map(list)
+            df = read_partition(conn, stage, exp.name, round_)
         outcomes = validate(df, contract_suite(stage, partitioned=True))
         derived_suite = parents_suite()
         heldout = None

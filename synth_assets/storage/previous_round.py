@@ -29,15 +29,22 @@ def partition_key(experiment: str, round_: int) -> str:
     return str(dg.MultiPartitionKey({"experiment": experiment, "round": str(round_)}))
 
 
-def read_final_mix(connection: duckdb.DuckDBPyConnection, experiment: str, round_: int) -> pd.DataFrame | None:
+def read_partition(
+    connection: duckdb.DuckDBPyConnection, table: str, experiment: str, round_: int
+) -> pd.DataFrame | None:
+    """One experiment x round slice of a stage table (None if the table does not exist yet)."""
     try:
         df = connection.execute(
-            "select * from main.final_mix where experiment = ? and round = ?", [experiment, round_]
+            f"select * from main.{table} where experiment = ? and round = ?", [experiment, round_]
         ).fetchdf()
     except duckdb.CatalogException:
         return None
     df["parent_ids"] = df["parent_ids"].map(list)
     return df
+
+
+def read_final_mix(connection: duckdb.DuckDBPyConnection, experiment: str, round_: int) -> pd.DataFrame | None:
+    return read_partition(connection, "final_mix", experiment, round_)
 
 
 def latest_materialization(instance: dg.DagsterInstance, asset: str, partition: str) -> UpstreamRef:
