@@ -42,4 +42,4 @@ ui: setup
 	$(BIN)/dagster dev -w workspace.yaml
 
 clean:
-	rm -rf $(VENV) data/warehouse.duckdb data/dagster_home
+	rm -rf $(VENV) data/warehouse.duckdb data/dagster_home data/cache data/artifacts data/reports

@@ -36,7 +36,7 @@ def build_assets(experiments: ExperimentsFile) -> list[dg.AssetsDefinition]:
     assets = [
         human_data.human_seeds,
         human_data.heldout_human,
-        *build_pipeline_assets(build_partitions(experiments)),
+        *build_pipeline_assets(build_partitions(experiments), {e.generator.backend for e in experiments.experiments}),
         *build_collapse_assets(build_partitions(experiments)),
         collapse_report,
         *build_sql_assets(),
@@ -65,7 +65,12 @@ def build_resources(settings: Settings) -> dict[str, object]:
     return {
         "io_manager": WarehouseIOManager(database=warehouse, schema="main"),
         "warehouse": DuckDBResource(database=warehouse),
-        "generator": GeneratorResource(artifacts_dir=str(settings.data_dir / "artifacts")),
+        "generator": GeneratorResource(
+            artifacts_dir=str(settings.data_dir / "artifacts"),
+            cache_dir=str(settings.llm_cache_dir),
+            anthropic_api_key=settings.secret("ANTHROPIC_API_KEY"),
+            openai_api_key=settings.secret("OPENAI_API_KEY"),
+        ),
         "artifact_io_manager": ArtifactIOManager(base_dir=str(settings.data_dir / "artifacts")),
         "pipeline_config": PipelineConfig(
             experiments_file=str(settings.experiments_file), data_dir=str(settings.data_dir)

@@ -17,17 +17,56 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class GeneratorConfig(_Strict):
-    backend: Literal["llamacpp", "student"] = "llamacpp"
+BackendName = Literal["llamacpp", "student", "anthropic", "openai"]
+REMOTE_BACKENDS = ("anthropic", "openai")
+
+
+class BackendConfig(_Strict):
+    """One model role (generator or judge): which backend, which model, how to sample and how
+    hard to push a remote endpoint. Remote-only knobs are ignored by the local backends."""
+
+    backend: BackendName = "llamacpp"
     model: str = "SmolLM2-135M-Instruct.Q4_1"
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint (vLLM, Ollama, ...) or a proxy")
+    system_prompt: str | None = None
     temperature: float = Field(0.9, ge=0.0, le=2.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)
-    instruction_max_tokens: int = Field(160, ge=8, le=4096)
-    trace_max_tokens: int = Field(128, ge=8, le=8192)
+    seed: int = Field(0, description="added to the experiment seed for this role's requests")
+    concurrency: int = Field(8, ge=1, le=1024, description="requests in flight at the start")
+    max_concurrency: int = Field(64, ge=1, le=1024)
+    adaptive: bool = Field(True, description="grow concurrency while calls succeed, halve it on 429")
+    requests_per_minute: float | None = Field(None, gt=0)
+    tokens_per_minute: float | None = Field(None, gt=0)
+    timeout_s: float = Field(120.0, gt=0)
+    max_retries: int = Field(6, ge=0, le=50)
+    batch: bool = Field(False, description="use the provider's batch API (half price, results within 24 h)")
+    poll_interval_s: float = Field(30.0, gt=0, description="first wait between batch polls; grows 1.5x")
+    budget_usd: float | None = Field(None, ge=0, description="stop a materialization before it spends more")
 
     @property
     def label(self) -> str:
         return f"{self.backend}:{self.model}"
+
+    @property
+    def remote(self) -> bool:
+        return self.backend in REMOTE_BACKENDS
+
+
+class GeneratorConfig(BackendConfig):
+    instruction_max_tokens: int = Field(160, ge=8, le=4096)
+    trace_max_tokens: int = Field(128, ge=8, le=8192)
+
+
+class JudgeConfig(BackendConfig):
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    max_tokens: int = Field(256, ge=8, le=8192)
+
+
+class ModelPrice(_Strict):
+    """USD per million tokens, as the provider's price page lists them."""
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
 
 
 class Sizes(_Strict):
@@ -57,9 +96,12 @@ class Experiment(_Strict):
     rounds: int = Field(3, ge=1, le=100)
     seed: int = 0
     generator: GeneratorConfig = GeneratorConfig()
+    judge: JudgeConfig | None = None
     sizes: Sizes = Sizes()
     filters: FilterConfig = FilterConfig()
     checks: CheckConfig = CheckConfig()
+    prices: dict[str, ModelPrice] = Field(default_factory=dict, description="per model; from the file's `prices:`")
+    batch_discount: float = Field(0.5, gt=0, le=1, description="price factor of the batch APIs")
 
     @model_validator(mode="after")
     def _fraction_matches_regime(self) -> Experiment:
@@ -67,7 +109,19 @@ class Experiment(_Strict):
             raise ValueError("regime 'fixed_fraction' needs human_fraction (0..1)")
         if self.regime != "fixed_fraction" and self.human_fraction is not None:
             raise ValueError(f"human_fraction is only for regime 'fixed_fraction', not {self.regime!r}")
+        for role, cfg in self.roles().items():
+            if cfg.budget_usd is not None and cfg.model not in self.prices:
+                raise ValueError(f"{role}.budget_usd needs a price for model {cfg.model!r} under `prices:`")
         return self
+
+    def roles(self) -> dict[str, BackendConfig]:
+        return {"generator": self.generator, **({"judge": self.judge} if self.judge else {})}
+
+    def price_of(self, cfg: BackendConfig) -> ModelPrice | None:
+        """None for remote models with no listed price (cost unknown); local models cost nothing."""
+        if not cfg.remote:
+            return ModelPrice(input_per_mtok=0, output_per_mtok=0)
+        return self.prices.get(cfg.model)
 
     def target_human_fraction(self, round_: int) -> float | None:
         """What final_mix of this round should hold; None where it depends on yields (accumulate)."""
@@ -125,9 +179,11 @@ def parse_experiments(raw: Any, source: str) -> ExperimentsFile:
     """Merge the file's `defaults:` block into each experiment, then validate."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected a mapping with an 'experiments' list at the top level")
-    defaults = raw.get("defaults") or {}
+    defaults = dict(raw.get("defaults") or {})
     merged = dict(raw)
     merged.pop("defaults", None)
+    if "prices" in merged:  # one price table for the file, visible to every experiment
+        defaults.setdefault("prices", merged.pop("prices"))
     if isinstance(merged.get("experiments"), list):
         merged["experiments"] = [_deep_merge(defaults, e) if isinstance(e, dict) else e for e in merged["experiments"]]
     try:

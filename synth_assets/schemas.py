@@ -85,7 +85,14 @@ def _schema(*groups: list[dg.TableColumn]) -> dg.TableSchema:
 HUMAN_SEEDS = _schema(_CONTRACT, _TASK, _RESPONSE, _HUMAN)
 HELDOUT_HUMAN = HUMAN_SEEDS
 SEED_SET = _schema(_CONTRACT, _TASK, _RESPONSE)
-GENERATED_INSTRUCTIONS = _schema(_CONTRACT, _TASK)
+_GENERATION_FAILURE = [
+    dg.TableColumn(
+        "failure",
+        "VARCHAR",
+        description="why this call produced no task ('call: <error class>' or 'parse: ...'); null for tasks",
+    )
+]
+GENERATED_INSTRUCTIONS = _schema(_CONTRACT, _TASK, _GENERATION_FAILURE)
 COT_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE)
 VERIFIED_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT)
 FILTERED_SET = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT, _FILTER)

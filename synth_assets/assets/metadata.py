@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
 import pandas as pd
+
+from synth_assets.llm.base import TextGenerator
+from synth_assets.llm.dispatch import BudgetExceeded
 
 OWNERS = ["team:synthetic-data"]
 PREVIEW_ROWS = 8
@@ -56,3 +60,27 @@ def progress_logger(context: dg.AssetExecutionContext, what: str, every: float =
             state["next"] = done / total + every
 
     return report
+
+
+def llm_metadata(gen: TextGenerator) -> dict[str, dg.MetadataValue]:
+    """Calls, cache, failures, tokens and cost of one materialization's generation."""
+    stats = gen.stats
+    return {
+        "generator": dg.MetadataValue.text(gen.label),
+        "llm_calls": dg.MetadataValue.md(counts_table(stats.summary(), "statistic", "value")),
+        "cache_hits": dg.MetadataValue.int(stats.cache_hits),
+        "cache_misses": dg.MetadataValue.int(stats.cache_misses),
+        "failed_requests": dg.MetadataValue.int(stats.failed),
+        "input_tokens": dg.MetadataValue.int(stats.prompt_tokens),
+        "output_tokens": dg.MetadataValue.int(stats.completion_tokens),
+        "cost_usd": dg.MetadataValue.float(round(stats.cost_usd, 6)),
+    }
+
+
+@contextmanager
+def budget_failure(gen: TextGenerator) -> Iterator[None]:
+    """A spent budget fails the step with what was bought and what is left, shown in the UI."""
+    try:
+        yield
+    except BudgetExceeded as exc:
+        raise dg.Failure(description=str(exc), metadata=llm_metadata(gen), allow_retries=False) from None

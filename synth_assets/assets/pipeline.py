@@ -10,7 +10,9 @@ from dagster_duckdb import DuckDBResource
 from synth_assets import schemas
 from synth_assets.assets.metadata import (
     OWNERS,
+    budget_failure,
     counts_table,
+    llm_metadata,
     markdown_table,
     progress_logger,
     table_metadata,
@@ -28,6 +30,10 @@ from synth_assets.stages.verified_traces import verification_stats, verify_trace
 from synth_assets.storage.previous_round import require_previous_final_mix
 
 GROUP = "pipeline"
+# Steps that run a model share this Dagster pool: `dagster instance concurrency set llm_generation 1`
+# keeps two local llama.cpp steps from fighting over the cores (it slows both ~15x).
+GENERATION_POOL = "llm_generation"
+BACKEND_KINDS = {"llamacpp": "llama_cpp", "student": "python", "anthropic": "anthropic", "openai": "openai"}
 STAGES = ("seed_set", "generated_instructions", "cot_traces", "verified_traces", "filtered_set", "final_mix")
 
 
@@ -39,8 +45,12 @@ def _stats_md(stats: object) -> dg.MetadataValue:
     return dg.MetadataValue.md(counts_table(asdict(stats), "statistic", "value"))  # type: ignore[call-overload]
 
 
-def build_pipeline_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+def build_pipeline_assets(
+    partitions: dg.PartitionsDefinition, backends: set[str] = frozenset({"llamacpp"})
+) -> list[dg.AssetsDefinition]:
+    """`backends` (those the experiments use) become the generating assets' kinds in the UI."""
     common = {"partitions_def": partitions, "group_name": GROUP, "code_version": "1", "owners": OWNERS}
+    model_kinds = {"duckdb", *(BACKEND_KINDS[b] for b in backends)}
 
     @dg.asset(**common, kinds={"duckdb", "pandas"}, metadata=_meta(schemas.SEED_SET))
     def seed_set(
@@ -68,7 +78,7 @@ def build_pipeline_assets(partitions: dg.PartitionsDefinition) -> list[dg.Assets
         df = pool_from(source, exp.name, round_, context.run.run_id)
         return dg.Output(df, metadata={**table_metadata(df), **upstream})
 
-    @dg.asset(**common, kinds={"duckdb", "llama_cpp"}, metadata=_meta(schemas.GENERATED_INSTRUCTIONS))
+    @dg.asset(**common, kinds=model_kinds, pool=GENERATION_POOL, metadata=_meta(schemas.GENERATED_INSTRUCTIONS))
     def generated_instructions(
         context: dg.AssetExecutionContext,
         pipeline_config: PipelineConfig,
@@ -77,23 +87,19 @@ def build_pipeline_assets(partitions: dg.PartitionsDefinition) -> list[dg.Assets
     ) -> dg.Output:
         """New tasks and math problems written Self-Instruct style from sampled pool examples."""
         exp, round_ = resolve(context, pipeline_config.experiments())
-        gen = generator.for_round(exp, round_, seed_set)
-        df, stats = generate_instructions(
-            seed_set, exp, round_, gen, context.run.run_id, progress_logger(context, "instruction generation")
-        )
+        gen = generator.for_round(exp, round_, seed_set, context.log.info)
+        with budget_failure(gen):
+            df, stats = generate_instructions(
+                seed_set, exp, round_, gen, context.run.run_id, progress_logger(context, "instruction generation")
+            )
         for family in stats.skipped_families:
             context.log.warning(f"no '{family}' examples in the pool: no {family} tasks generated this round")
         return dg.Output(
             df,
-            metadata={
-                **table_metadata(df),
-                "generation": _stats_md(stats),
-                "generator": dg.MetadataValue.text(gen.label),
-                "completion_tokens": dg.MetadataValue.int(stats.completion_tokens),
-            },
+            metadata={**table_metadata(df), "generation": _stats_md(stats), **llm_metadata(gen)},
         )
 
-    @dg.asset(**common, kinds={"duckdb", "llama_cpp"}, metadata=_meta(schemas.COT_TRACES))
+    @dg.asset(**common, kinds=model_kinds, pool=GENERATION_POOL, metadata=_meta(schemas.COT_TRACES))
     def cot_traces(
         context: dg.AssetExecutionContext,
         pipeline_config: PipelineConfig,
@@ -103,20 +109,13 @@ def build_pipeline_assets(partitions: dg.PartitionsDefinition) -> list[dg.Assets
     ) -> dg.Output:
         """k chain-of-thought samples per task: this round's new tasks plus pool tasks with ground truth."""
         exp, round_ = resolve(context, pipeline_config.experiments())
-        gen = generator.for_round(exp, round_, seed_set)
+        gen = generator.for_round(exp, round_, seed_set, context.log.info)
         tasks = task_table(generated_instructions, seed_set, exp, round_)
-        df, stats = sample_traces(
-            tasks, seed_set, exp, round_, gen, context.run.run_id, progress_logger(context, "trace sampling")
-        )
-        return dg.Output(
-            df,
-            metadata={
-                **table_metadata(df),
-                "sampling": _stats_md(stats),
-                "failed_calls": dg.MetadataValue.int(stats.failed_calls),
-                "completion_tokens": dg.MetadataValue.int(stats.completion_tokens),
-            },
-        )
+        with budget_failure(gen):
+            df, stats = sample_traces(
+                tasks, seed_set, exp, round_, gen, context.run.run_id, progress_logger(context, "trace sampling")
+            )
+        return dg.Output(df, metadata={**table_metadata(df), "sampling": _stats_md(stats), **llm_metadata(gen)})
 
     @dg.asset(**common, kinds={"duckdb", "pandas"}, metadata=_meta(schemas.VERIFIED_TRACES))
     def verified_traces(context: dg.AssetExecutionContext, cot_traces: pd.DataFrame) -> dg.Output:

@@ -32,11 +32,19 @@ def build_prompt(family: str, examples: list[InContextExample]) -> str:
     return "\n".join(lines)
 
 
+CHAT_SYSTEM = (
+    "You extend numbered lists. Reply with the next items of the user's list only, one per line, "
+    "numbered from where the list stops, with no other text."
+)
+
+
 def build_request(
     family: str, examples: list[InContextExample], max_tokens: int, temperature: float, top_p: float, seed: int
 ) -> GenerationRequest:
+    """Raw-text continuation for models that can; chat-only APIs get CHAT_SYSTEM with it."""
     return GenerationRequest(
         prompt=build_prompt(family, examples),
+        system=CHAT_SYSTEM,
         mode="continue",
         max_tokens=max_tokens,
         temperature=temperature,
@@ -46,10 +54,19 @@ def build_request(
     )
 
 
-def parse_continuation(result: Generation, first_number: int) -> list[str]:
+def parse_continuation(result: Generation, first_number: int, raw: bool = True) -> list[str]:
     """Items numbered first_number, first_number+1, ... in order; stop at the first break in
-    numbering. A truncated last item is dropped, as in the reference implementation."""
-    text = f"{first_number}. " + result.text.lstrip(" \t")
+    numbering. A truncated last item is dropped, as in the reference implementation. A raw
+    continuation starts after the open number; a chat reply must write it out (else a refusal
+    such as "I'm sorry, I can't" would become a task), though a raw one may repeat it too."""
+    body = result.text.lstrip(" \t")
+    echoed = _ITEM.match(body.lstrip("\n").split("\n", 1)[0])
+    if echoed and int(echoed.group(1)) == first_number:
+        text = body.lstrip("\n")
+    elif raw:
+        text = f"{first_number}. " + body
+    else:
+        return []
     items: list[str] = []
     expected = first_number
     for line in text.splitlines():

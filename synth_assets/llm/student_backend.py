@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from synth_assets.collapse.ngram_lm import KneserNeyLM
-from synth_assets.llm.base import Generation, GenerationRequest, ProgressFn
+from synth_assets.llm.base import Generation, GenerationRequest, ResultFn
 
 _OPEN_ITEM = re.compile(r"\n(\d+)\.\s*$")
 _QUESTION = re.compile(r"Question:\s*(.*?)\s*\nAnswer:\s*$", re.DOTALL)
@@ -18,18 +18,18 @@ ITEMS_PER_LIST = 4
 
 
 class StudentGenerator:
+    raw_continuation = True
+
     def __init__(self, model: KneserNeyLM, label: str) -> None:
         self.model = model
         self.label = label
 
-    def generate(
-        self, requests: Sequence[GenerationRequest], on_progress: ProgressFn | None = None
-    ) -> list[Generation]:
+    def generate(self, requests: Sequence[GenerationRequest], on_result: ResultFn | None = None) -> list[Generation]:
         out = []
-        for done, request in enumerate(requests, start=1):
+        for index, request in enumerate(requests):
             out.append(self._one(request))
-            if on_progress:
-                on_progress(done, len(requests))
+            if on_result:
+                on_result(index, out[-1])
         return out
 
     def _one(self, request: GenerationRequest) -> Generation:

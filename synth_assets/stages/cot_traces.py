@@ -12,8 +12,9 @@ import pandas as pd
 
 from synth_assets.experiments import Experiment
 from synth_assets.generate.cot import WorkedExample, trace_request
+from synth_assets.generate.roles import with_role
 from synth_assets.generate.sampling import derived_rng, derived_seed
-from synth_assets.llm.base import CallStats, ProgressFn, TextGenerator
+from synth_assets.llm.base import ProgressFn, TextGenerator
 from synth_assets.mix.regimes import sample
 from synth_assets.rows import prompt_hash
 from synth_assets.stages._rows import TASK_FIELDS, frame, make_row, nullable, task_fields
@@ -22,14 +23,16 @@ MATH_SHOTS = 2
 
 
 @dataclass
-class TraceStats(CallStats):
+class TraceStats:
     tasks_generated: int = 0
     tasks_from_pool: int = 0
+    failed_calls: int = 0
 
 
 def task_table(generated: pd.DataFrame, pool: pd.DataFrame, exp: Experiment, round_: int) -> pd.DataFrame:
     """One row per task to solve: `task_source` says whether it is new or a checked pool task."""
-    gen = generated.assign(task_id=generated["id"], task_source="generated")
+    usable = generated[generated["failure"].isna()] if "failure" in generated else generated
+    gen = usable.assign(task_id=usable["id"], task_source="generated")
     checkable = pool[pool["reference_answer"].notna()].drop_duplicates("instruction")
     picked = sample(checkable, exp.sizes.reference_tasks_per_round, exp.seed, round_, "reference_tasks")
     ref = picked.assign(task_id=picked["id"], task_source="pool")
@@ -62,27 +65,22 @@ def sample_traces(
     for task in tasks.to_dict("records"):
         shots = _shots(pool, task["task_id"], exp, round_) if task["family"] == "math" else []
         for i in range(k):
-            seed = derived_seed(exp.seed, round_, task["task_id"], i)
-            jobs.append(
-                (
-                    task,
-                    i,
-                    trace_request(
-                        task["family"],
-                        task["instruction"],
-                        task["input"] or "",
-                        shots,
-                        cfg.trace_max_tokens,
-                        cfg.temperature,
-                        cfg.top_p,
-                        seed,
-                    ),
-                )
+            seed = derived_seed(exp.seed + cfg.seed, round_, task["task_id"], i)
+            request = trace_request(
+                task["family"],
+                task["instruction"],
+                task["input"] or "",
+                shots,
+                cfg.trace_max_tokens,
+                cfg.temperature,
+                cfg.top_p,
+                seed,
             )
+            jobs.append((task, i, with_role(request, cfg, sample_index=i)))
     results = generator.generate([req for *_, req in jobs], progress)
     rows = []
     for (task, i, request), result in zip(jobs, results, strict=True):
-        stats.record(result)
+        stats.failed_calls += not result.ok
         content = {
             **{k: nullable(v) for k, v in task_fields(task).items()},
             "response": result.text.strip(),

@@ -9,9 +9,10 @@ import pandas as pd
 
 from synth_assets.experiments import Experiment
 from synth_assets.filters.text_rules import normalized
+from synth_assets.generate.roles import with_role
 from synth_assets.generate.sampling import derived_rng, derived_seed
 from synth_assets.generate.self_instruct import InContextExample, build_request, parse_continuation
-from synth_assets.llm.base import CallStats, ProgressFn, TextGenerator
+from synth_assets.llm.base import Generation, GenerationRequest, ProgressFn, TextGenerator
 from synth_assets.rows import prompt_hash
 from synth_assets.stages._rows import frame, make_row
 
@@ -20,9 +21,11 @@ MAX_WAVES = 3
 
 
 @dataclass
-class GenerationStats(CallStats):
+class GenerationStats:
     parsed: int = 0
     duplicates: int = 0
+    failed_calls: int = 0
+    parse_failures: int = 0
     skipped_families: list[str] = field(default_factory=list)
 
 
@@ -67,7 +70,7 @@ def _family(
     out: list[dict] = []
     call_index = 0
     for _wave in range(MAX_WAVES):
-        missing = target - len(out)
+        missing = target - _tasks(out)
         if missing <= 0:
             break
         calls = []
@@ -79,19 +82,21 @@ def _family(
                 cfg.instruction_max_tokens,
                 cfg.temperature,
                 cfg.top_p,
-                derived_seed(exp.seed, round_, family, call_index, "gen"),
+                derived_seed(exp.seed + cfg.seed, round_, family, call_index, "gen"),
             )
+            request = with_role(request, cfg)
             calls.append((shots, request))
             call_index += 1
         results = generator.generate([r for _, r in calls], progress)
         for (shots, request), result in zip(calls, results, strict=True):
-            stats.record(result)
-            if not result.ok:
+            items = parse_continuation(result, len(shots) + 1, generator.raw_continuation) if result.ok else []
+            if not items:
+                out.append(_failure_row(family, shots, request, result, exp, round_, generator.label, run_id, stats))
                 continue
-            for item in parse_continuation(result, len(shots) + 1):
+            for item in items:
                 stats.parsed += 1
                 key = normalized(item)
-                if key in seen or len(out) >= target:
+                if key in seen or _tasks(out) >= target:
                     stats.duplicates += key in seen
                     continue
                 seen.add(key)
@@ -102,6 +107,7 @@ def _family(
                     "input": "",
                     "reference_answer": None,
                 }
+                extra = {"failure": None}
                 out.append(
                     make_row(
                         "generated_instructions",
@@ -113,6 +119,51 @@ def _family(
                         prompt_hash(request.prompt),
                         run_id,
                         content,
+                        extra,
                     )
                 )
     return out
+
+
+def _tasks(rows: list[dict]) -> int:
+    return sum(row["failure"] is None for row in rows)
+
+
+def _failure_row(
+    family: str,
+    shots: list[InContextExample],
+    request: GenerationRequest,
+    result: Generation,
+    exp: Experiment,
+    round_: int,
+    label: str,
+    run_id: str,
+    stats: GenerationStats,
+) -> dict:
+    """A call that failed, or whose text held no task, stays visible as a row with the reason;
+    `task_table` never passes it on."""
+    if result.ok:
+        stats.parse_failures += 1
+        failure = f"parse: no numbered item in the output ({result.finish_reason}): {result.text[:120]!r}"
+    else:
+        stats.failed_calls += 1
+        failure = f"call: {result.error}"
+    content = {
+        "family": family,
+        "task_type": "failure",
+        "instruction": "",
+        "input": "",
+        "reference_answer": None,
+        "failure": f"{failure} [call seed {request.seed}]",
+    }
+    return make_row(
+        "generated_instructions",
+        exp.name,
+        round_,
+        [s.id for s in shots],
+        "synthetic",
+        label,
+        prompt_hash(request.prompt),
+        run_id,
+        content,
+    )

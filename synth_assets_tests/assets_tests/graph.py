@@ -16,12 +16,12 @@ from synth_assets_tests.conftest import PROJECT_DATA, TINY
 
 
 class Graph:
-    def __init__(self, root: Path, config: dict | None = None) -> None:
+    def __init__(self, root: Path, config: dict | None = None, env: dict[str, str] | None = None) -> None:
         data = root / "data"
         shutil.copytree(PROJECT_DATA / "seeds", data / "seeds")
         shutil.copytree(PROJECT_DATA / "heldout", data / "heldout")
         (data / "experiments.yaml").write_text(yaml.safe_dump(config or TINY))
-        self.settings = Settings.from_env({"SYNTH_DATA_DIR": str(data)})
+        self.settings = Settings.from_env({"SYNTH_DATA_DIR": str(data), **(env or {})})
         experiments = load_experiments(self.settings.experiments_file)
         self.assets = build_assets(experiments)
         self.checks = build_checks(self.assets, experiments)

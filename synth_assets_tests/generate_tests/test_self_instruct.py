@@ -20,3 +20,16 @@ def test_truncated_last_item_is_dropped() -> None:
 def test_empty_items_and_wrong_start_yield_nothing() -> None:
     assert parse_continuation(Generation("", "stop"), 9) == []
     assert parse_continuation(Generation(" \n11. skipped ten", "stop"), 9) == []
+
+
+def test_a_chat_reply_that_repeats_the_open_number_parses_the_same() -> None:
+    """Chat APIs answer the continuation prompt with the list's next number written out."""
+    raw = parse_continuation(Generation(" Name three rivers.\n10. Sort the list.\n", "stop"), 9)
+    chat = parse_continuation(Generation("9. Name three rivers.\n10. Sort the list.\n", "stop"), 9)
+    assert raw == chat == ["Name three rivers.", "Sort the list."]
+
+
+def test_a_chat_reply_without_the_number_is_not_a_task() -> None:
+    refusal = Generation("I'm sorry, I can't continue that list.", "stop")
+    assert parse_continuation(refusal, 7, raw=False) == []
+    assert parse_continuation(refusal, 7, raw=True) == ["I'm sorry, I can't continue that list."]

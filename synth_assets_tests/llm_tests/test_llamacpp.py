@@ -47,3 +47,27 @@ def test_context_overflow_becomes_a_failed_result_not_an_exception() -> None:
 def test_unknown_model_is_a_clear_error() -> None:
     with pytest.raises(FileNotFoundError, match="not found"):
         LlamaCppGenerator("no-such-model.gguf")
+
+
+def _generate_in_a_child() -> None:
+    two = LlamaCppGenerator("SmolLM2-135M-Instruct.Q4_1", n_threads=2, workers=2)
+    assert all(
+        r.ok for r in two.generate([GenerationRequest(prompt=f"hi {i}", max_tokens=8, seed=i) for i in range(4)])
+    )
+
+
+def test_worker_processes_match_one_process_and_let_a_child_process_exit() -> None:
+    """A Dagster step is a multiprocessing child: it used to hang on exit joining our workers."""
+    import multiprocessing
+
+    requests = [GenerationRequest(prompt=f"Name a colour {i}.", max_tokens=12, seed=i) for i in range(4)]
+    one = LlamaCppGenerator("SmolLM2-135M-Instruct.Q4_1", n_threads=2, workers=1).generate(requests)
+    two = LlamaCppGenerator("SmolLM2-135M-Instruct.Q4_1", n_threads=2, workers=2).generate(requests)
+    assert [r.text for r in one] == [r.text for r in two]
+    child = multiprocessing.get_context("spawn").Process(target=_generate_in_a_child)
+    child.start()
+    child.join(90)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive and child.exitcode == 0

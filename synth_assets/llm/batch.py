@@ -1,0 +1,112 @@
+"""Batch APIs for nightly runs: submit once, poll with backoff, collect, and after a restart
+resume polling the batches already submitted instead of paying for them again.
+
+The ledger maps each request's cache key to the batch that carries it. A restarted run looks its
+pending requests up there: those with a batch are collected from it, only the others are
+submitted. A ledger line is deleted once its answer is reported (and so cached).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from synth_assets.llm.base import Generation, GenerationRequest, ResultFn, failed
+from synth_assets.llm.cache import ResponseCache
+from synth_assets.llm.errors import classify
+
+LogFn = Callable[[str], None]
+
+
+class BatchAPI(Protocol):
+    async def submit(self, client: Any, items: Sequence[tuple[str, GenerationRequest]]) -> str: ...
+    async def finished(self, client: Any, batch_id: str) -> bool: ...
+    def collect(self, client: Any, batch_id: str) -> AsyncIterator[tuple[str, Generation]]: ...
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    initial_s: float = 5.0
+    factor: float = 1.5
+    max_s: float = 300.0
+    max_poll_errors: int = 20
+
+
+async def run_batches(
+    api: BatchAPI,
+    client: Any,
+    keyed: Sequence[tuple[str, GenerationRequest]],
+    report: ResultFn,
+    ledger: ResponseCache | None,
+    poll: PollPolicy,
+    log: LogFn,
+    secrets: Sequence[str] = (),
+) -> None:
+    index = {key: i for i, (key, _) in enumerate(keyed)}
+    by_batch: dict[str, list[str]] = defaultdict(list)
+    fresh = []
+    for key, request in keyed:
+        entry = ledger.ledger_get(key) if ledger is not None else None
+        if entry:
+            by_batch[entry["batch_id"]].append(key)
+        else:
+            fresh.append((key, request))
+    for batch_id, keys in by_batch.items():
+        log(f"resuming batch {batch_id} ({len(keys)} requests already submitted)")
+    if fresh:
+        batch_id = await api.submit(client, fresh)
+        for key, _ in fresh:
+            if ledger is not None:
+                ledger.ledger_put(key, {"batch_id": batch_id})
+        by_batch[batch_id] = [k for k, _ in fresh]
+        log(f"submitted batch {batch_id} with {len(fresh)} requests")
+    await asyncio.gather(
+        *(_finish(api, client, b, keys, index, report, ledger, poll, log, secrets) for b, keys in by_batch.items())
+    )
+
+
+async def _finish(
+    api: BatchAPI,
+    client: Any,
+    batch_id: str,
+    keys: list[str],
+    index: dict[str, int],
+    report: ResultFn,
+    ledger: ResponseCache | None,
+    poll: PollPolicy,
+    log: LogFn,
+    secrets: Sequence[str],
+) -> None:
+    await _wait(api, client, batch_id, poll, log, secrets)
+    wanted = set(keys)
+    async for key, result in api.collect(client, batch_id):
+        if key in wanted:
+            wanted.discard(key)
+            report(index[key], result)
+            if ledger is not None:
+                ledger.ledger_delete(key)
+    for key in wanted:  # ended without a line for it (expired or cancelled): a failed row, resubmitted next run
+        report(index[key], failed("batch_missing", f"batch {batch_id} ended without a result for this request"))
+        if ledger is not None:
+            ledger.ledger_delete(key)
+
+
+async def _wait(
+    api: BatchAPI, client: Any, batch_id: str, poll: PollPolicy, log: LogFn, secrets: Sequence[str]
+) -> None:
+    delay, errors = poll.initial_s, 0
+    while True:
+        try:
+            if await api.finished(client, batch_id):
+                return
+        except Exception as exc:  # a poll that fails is retried; the batch itself is unaffected
+            error = classify(exc, secrets)
+            errors += 1
+            if not error.retryable or errors > poll.max_poll_errors:
+                raise RuntimeError(f"polling batch {batch_id} failed: {error.message}") from None
+            log(f"poll of batch {batch_id} failed ({error.kind}); retrying")
+        await asyncio.sleep(delay)
+        delay = min(poll.max_s, delay * poll.factor)

@@ -1,0 +1,473 @@
+"""A loopback HTTP server that speaks the wire protocol of the Anthropic Messages and Message
+Batches APIs and of OpenAI Chat Completions, Files and Batch, so the official SDKs run unchanged
+against it in tests, benchmarks and offline dry runs.
+
+Faults are chosen by the request itself, so they stay deterministic under any concurrency: a
+prompt containing `[[fault:KIND*N]]` gets that fault on its first N attempts and then an answer.
+KIND is one of `429`, `500`, `400`, `401` (echoing the key, as some providers do), `hang`,
+`malformed`, `drop`. A requests-per-minute limit
+(token bucket, answered by 429 with `retry-after` and the provider's rate-limit headers) and a
+fixed latency make it a stand-in for a real endpoint under load.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import hashlib
+import json
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+FAULT = re.compile(r"\[\[fault:(429|500|400|401|hang|malformed|drop)\*(\d+)\]\]")
+Responder = Callable[[str, dict[str, Any]], str]
+
+
+def default_responder(prompt: str, params: dict[str, Any]) -> str:
+    """A deterministic answer that depends on the whole request, like a seeded model's would."""
+    digest = hashlib.sha256(json.dumps([prompt, params], sort_keys=True).encode()).hexdigest()
+    return f"Reasoning about it step by step. The answer is {int(digest[:6], 16) % 1000}."
+
+
+@dataclass
+class RequestLog:
+    """What the server saw: one entry per HTTP request that reached a handler."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, **entry: Any) -> None:
+        with self.lock:
+            self.entries.append({"t": time.monotonic(), **entry})
+
+    def answered(self, api: str | None = None) -> list[dict[str, Any]]:
+        return [e for e in self.entries if e["status"] == 200 and (api is None or e["api"] == api)]
+
+    def prompts_answered(self) -> Counter[str]:
+        return Counter(e["prompt"] for e in self.answered() if e.get("prompt") is not None)
+
+
+class _Bucket:
+    def __init__(self, per_minute: float, burst: float) -> None:
+        self.rate, self.capacity = per_minute / 60.0, burst
+        self.tokens, self.stamp = burst, time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> float:
+        """0 if a request may pass now, else the seconds until it could."""
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return 0.0
+            return (1 - self.tokens) / self.rate
+
+    @property
+    def remaining(self) -> int:
+        return int(self.tokens)
+
+
+class LoopbackLLMServer:
+    """Start with `with LoopbackLLMServer(...) as server:`; `server.url` is the base URL."""
+
+    def __init__(
+        self,
+        latency_s: float = 0.0,
+        requests_per_minute: float | None = None,
+        burst: float | None = None,
+        responder: Responder = default_responder,
+        batch_ready_after_polls: int = 2,
+        hang_s: float = 30.0,
+    ) -> None:
+        self.latency_s = latency_s
+        # Like real providers, tolerate about a second's worth of requests at once.
+        self.bucket = (
+            _Bucket(requests_per_minute, burst or max(1.0, requests_per_minute / 60)) if requests_per_minute else None
+        )
+        self.rpm = requests_per_minute
+        self.responder = responder
+        self.batch_ready_after_polls = batch_ready_after_polls
+        self.hang_s = hang_s
+        self.log = RequestLog()
+        self.headers_seen: list[dict[str, str]] = []
+        self._attempts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self.files: dict[str, bytes] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        self._httpd: ThreadingHTTPServer | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def __enter__(self) -> LoopbackLLMServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self, port: int = 0) -> None:
+        server = self
+
+        class Handler(_Handler):
+            owner = server
+
+        self._httpd = _QuietServer(("127.0.0.1", port), Handler)
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._httpd:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- behaviour -----------------------------------------------------------------------------
+    def fault_for(self, prompt: str) -> str | None:
+        match = FAULT.search(prompt)
+        if not match:
+            return None
+        with self._lock:
+            self._attempts[prompt] += 1
+            return match.group(1) if self._attempts[prompt] <= int(match.group(2)) else None
+
+    def new_id(self, prefix: str) -> str:
+        with self._lock:
+            return f"{prefix}_{len(self.files) + len(self.batches) + 1:06d}_{time.monotonic_ns() % 10**9}"
+
+
+def _prompt_of(body: dict[str, Any]) -> str:
+    parts = [body.get("system") or ""] if isinstance(body.get("system"), str) else []
+    for message in body.get("messages", []):
+        content = message.get("content")
+        if isinstance(content, list):
+            content = "".join(block.get("text", "") for block in content if isinstance(block, dict))
+        parts.append(str(content))
+    return "\n".join(p for p in parts if p)
+
+
+def _words(text: str) -> int:
+    return max(1, len(text.split()))
+
+
+def _anthropic_message(body: dict[str, Any], text: str, prompt: str) -> dict[str, Any]:
+    return {
+        "id": f"msg_{hashlib.sha1(text.encode()).hexdigest()[:20]}",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", "unknown"),
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": _words(prompt), "output_tokens": _words(text)},
+    }
+
+
+def _openai_completion(body: dict[str, Any], text: str, prompt: str) -> dict[str, Any]:
+    usage = {"prompt_tokens": _words(prompt), "completion_tokens": _words(text)}
+    return {
+        "id": f"chatcmpl-{hashlib.sha1(text.encode()).hexdigest()[:20]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "unknown"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]},
+    }
+
+
+def _sampling_params(body: dict[str, Any]) -> dict[str, Any]:
+    keys = ("model", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "system")
+    return {k: body[k] for k in keys if k in body}
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (timeout, killed process) is part of the scenarios, not news."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: LoopbackLLMServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the request log is the record."""
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None, raw: bytes | None = None) -> None:
+        data = raw if raw is not None else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, api: str, status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> None:
+        if api == "anthropic":
+            payload = {"type": "error", "error": {"type": kind, "message": message}}
+        else:
+            payload = {"error": {"message": message, "type": kind, "param": None, "code": kind}}
+        self._send(status, payload, headers)
+
+    def _rate_headers(self, api: str, wait: float = 0.0) -> dict[str, str]:
+        server = self.owner
+        if not server.bucket:
+            return {}
+        remaining, limit = str(server.bucket.remaining), str(int(server.rpm or 0))
+        if api == "anthropic":
+            reset = _iso(datetime.now(timezone.utc) + timedelta(seconds=wait))
+            return {
+                "anthropic-ratelimit-requests-limit": limit,
+                "anthropic-ratelimit-requests-remaining": remaining,
+                "anthropic-ratelimit-requests-reset": reset,
+            }
+        return {
+            "x-ratelimit-limit-requests": limit,
+            "x-ratelimit-remaining-requests": remaining,
+            "x-ratelimit-reset-requests": f"{wait:.3f}s",
+        }
+
+    # -- routing -------------------------------------------------------------------------------
+    def do_POST(self) -> None:
+        self.owner.headers_seen.append({k.lower(): v for k, v in self.headers.items()})
+        path = self.path.split("?")[0]
+        if path == "/v1/messages":
+            self._chat("anthropic", json.loads(self._body()))
+        elif path == "/v1/chat/completions":
+            self._chat("openai", json.loads(self._body()))
+        elif path == "/v1/messages/batches":
+            self._anthropic_batch_create(json.loads(self._body()))
+        elif path == "/v1/files":
+            self._openai_file_upload()
+        elif path == "/v1/batches":
+            self._openai_batch_create(json.loads(self._body()))
+        else:
+            self._error("openai", 404, "not_found_error", f"no route {path}")
+
+    def do_GET(self) -> None:
+        self.owner.headers_seen.append({k.lower(): v for k, v in self.headers.items()})
+        path = self.path.split("?")[0]
+        if m := re.fullmatch(r"/v1/messages/batches/([\w-]+)/results", path):
+            self._anthropic_batch_results(m.group(1))
+        elif m := re.fullmatch(r"/v1/messages/batches/([\w-]+)", path):
+            self._batch_get("anthropic", m.group(1))
+        elif m := re.fullmatch(r"/v1/batches/([\w-]+)", path):
+            self._batch_get("openai", m.group(1))
+        elif m := re.fullmatch(r"/v1/files/([\w-]+)/content", path):
+            self._send(200, None, raw=self.owner.files.get(m.group(1), b""))
+        else:
+            self._error("openai", 404, "not_found_error", f"no route {path}")
+
+    # -- synchronous chat ----------------------------------------------------------------------
+    def _chat(self, api: str, body: dict[str, Any]) -> None:
+        server = self.owner
+        prompt = _prompt_of(body)
+        if server.bucket and (wait := server.bucket.take()) > 0:
+            server.log.add(api=api, status=429, prompt=prompt)
+            headers = {"retry-after": f"{wait:.3f}", **self._rate_headers(api, wait)}
+            self._error(api, 429, "rate_limit_error", "requests per minute exceeded", headers)
+            return
+        fault = server.fault_for(prompt)
+        time.sleep(server.latency_s)
+        if fault == "drop":
+            server.log.add(api=api, status=0, prompt=prompt)
+            self.close_connection = True
+            self.connection.close()
+            return
+        if fault == "hang":
+            server.log.add(api=api, status=0, prompt=prompt)
+            time.sleep(server.hang_s)
+            self.close_connection = True
+            return
+        if fault == "401":
+            server.log.add(api=api, status=401, prompt=prompt)
+            key = self.headers.get("x-api-key") or self.headers.get("authorization", "")
+            self._error(api, 401, "authentication_error", f"Incorrect API key provided: {key}")
+            return
+        statuses = {"429": 429, "500": 500, "400": 400}
+        if fault in statuses:
+            server.log.add(api=api, status=statuses[fault], prompt=prompt)
+            kinds = {"429": "rate_limit_error", "500": "api_error", "400": "invalid_request_error"}
+            headers = {"retry-after": "0.05"} if fault == "429" else {}
+            self._error(api, statuses[fault], kinds[fault], f"injected {fault}", headers)
+            return
+        if fault == "malformed":
+            server.log.add(api=api, status=200, prompt=prompt, malformed=True)
+            self._send(200, None, raw=b'{"id": "broken", "content": [')
+            return
+        text = server.responder(prompt, _sampling_params(body))
+        payload = (
+            _anthropic_message(body, text, prompt) if api == "anthropic" else _openai_completion(body, text, prompt)
+        )
+        server.log.add(api=api, status=200, prompt=prompt)
+        self._send(200, payload, self._rate_headers(api))
+
+    # -- Anthropic Message Batches -------------------------------------------------------------
+    def _anthropic_batch_create(self, body: dict[str, Any]) -> None:
+        server = self.owner
+        batch_id = server.new_id("msgbatch")
+        now = datetime.now(timezone.utc)
+        results = []
+        for item in body["requests"]:
+            params = item["params"]
+            prompt = _prompt_of(params)
+            if server.fault_for(prompt):
+                result = {"type": "errored", "error": {"type": "error", "error": {"type": "api_error", "message": "x"}}}
+            else:
+                text = server.responder(prompt, _sampling_params(params))
+                result = {"type": "succeeded", "message": _anthropic_message(params, text, prompt)}
+            results.append({"custom_id": item["custom_id"], "result": result})
+        server.batches[batch_id] = {"api": "anthropic", "polls": 0, "created": now, "results": results}
+        server.log.add(api="anthropic_batch", status=200, prompt=None, batch_id=batch_id, size=len(results))
+        self._send(200, self._anthropic_batch_object(batch_id))
+
+    def _anthropic_batch_object(self, batch_id: str) -> dict[str, Any]:
+        batch = self.owner.batches[batch_id]
+        ended = batch["polls"] >= self.owner.batch_ready_after_polls
+        succeeded = sum(r["result"]["type"] == "succeeded" for r in batch["results"])
+        total = len(batch["results"])
+        return {
+            "id": batch_id,
+            "type": "message_batch",
+            "processing_status": "ended" if ended else "in_progress",
+            "request_counts": {
+                "processing": 0 if ended else total,
+                "succeeded": succeeded if ended else 0,
+                "errored": total - succeeded if ended else 0,
+                "canceled": 0,
+                "expired": 0,
+            },
+            "created_at": _iso(batch["created"]),
+            "expires_at": _iso(batch["created"] + timedelta(hours=24)),
+            "ended_at": _iso(datetime.now(timezone.utc)) if ended else None,
+            "archived_at": None,
+            "cancel_initiated_at": None,
+            "results_url": f"{self.owner.url}/v1/messages/batches/{batch_id}/results" if ended else None,
+        }
+
+    def _batch_get(self, api: str, batch_id: str) -> None:
+        if batch_id not in self.owner.batches:
+            self._error(api, 404, "not_found_error", f"no batch {batch_id}")
+            return
+        self.owner.batches[batch_id]["polls"] += 1
+        self.owner.log.add(api=f"{api}_batch_poll", status=200, prompt=None, batch_id=batch_id)
+        build = self._anthropic_batch_object if api == "anthropic" else self._openai_batch_object
+        self._send(200, build(batch_id))
+
+    def _anthropic_batch_results(self, batch_id: str) -> None:
+        lines = "\n".join(json.dumps(r) for r in self.owner.batches[batch_id]["results"])
+        self._send(200, None, raw=lines.encode())
+
+    # -- OpenAI Files and Batch ----------------------------------------------------------------
+    def _openai_file_upload(self) -> None:
+        server = self.owner
+        head = f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode()
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + self._body())
+        fields = {part.get_param("name", header="content-disposition"): part for part in message.iter_parts()}
+        content = fields["file"].get_payload(decode=True)
+        file_id = server.new_id("file")
+        server.files[file_id] = content
+        server.log.add(api="openai_file", status=200, prompt=None, file_id=file_id)
+        self._send(200, self._file_object(file_id, "batch"))
+
+    def _file_object(self, file_id: str, purpose: str) -> dict[str, Any]:
+        size = len(self.owner.files[file_id])
+        return {
+            "id": file_id,
+            "object": "file",
+            "bytes": size,
+            "created_at": int(time.time()),
+            "filename": f"{file_id}.jsonl",
+            "purpose": purpose,
+            "status": "processed",
+        }
+
+    def _openai_batch_create(self, body: dict[str, Any]) -> None:
+        server = self.owner
+        batch_id = server.new_id("batch")
+        output, errors = [], []
+        for line in server.files[body["input_file_id"]].decode().splitlines():
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            prompt = _prompt_of(item["body"])
+            if server.fault_for(prompt):
+                error = {"code": "server_error", "message": "injected"}
+                errors.append({"id": f"r_{item['custom_id']}", "custom_id": item["custom_id"], "error": error})
+                continue
+            text = server.responder(prompt, _sampling_params(item["body"]))
+            response = {
+                "status_code": 200,
+                "request_id": item["custom_id"],
+                "body": _openai_completion(item["body"], text, prompt),
+            }
+            output.append(
+                {"id": f"r_{item['custom_id']}", "custom_id": item["custom_id"], "response": response, "error": None}
+            )
+        server.batches[batch_id] = {
+            "api": "openai",
+            "polls": 0,
+            "body": body,
+            "output": "\n".join(json.dumps(o) for o in output).encode(),
+            "errors": "\n".join(json.dumps(e) for e in errors).encode(),
+            "counts": (len(output) + len(errors), len(output), len(errors)),
+        }
+        server.log.add(api="openai_batch", status=200, prompt=None, batch_id=batch_id, size=len(output) + len(errors))
+        self._send(200, self._openai_batch_object(batch_id))
+
+    def _openai_batch_object(self, batch_id: str) -> dict[str, Any]:
+        server = self.owner
+        batch = server.batches[batch_id]
+        done = batch["polls"] >= server.batch_ready_after_polls
+        total, completed, failed = batch["counts"]
+        output_id = error_id = None
+        if done and "output_id" not in batch:
+            batch["output_id"] = server.new_id("file")
+            server.files[batch["output_id"]] = batch["output"]
+            batch["error_id"] = server.new_id("file")
+            server.files[batch["error_id"]] = batch["errors"]
+        if done:
+            output_id, error_id = batch["output_id"], batch["error_id"] if failed else None
+        return {
+            "id": batch_id,
+            "object": "batch",
+            "endpoint": batch["body"]["endpoint"],
+            "input_file_id": batch["body"]["input_file_id"],
+            "completion_window": batch["body"]["completion_window"],
+            "status": "completed" if done else "in_progress",
+            "created_at": int(time.time()),
+            "output_file_id": output_id,
+            "error_file_id": error_id,
+            "request_counts": {"total": total, "completed": completed if done else 0, "failed": failed if done else 0},
+        }

@@ -1,0 +1,95 @@
+"""OpenAI Chat Completions, Files and Batch through the official SDK.
+
+With `base_url` this one client serves vLLM, Ollama, llama.cpp's server, TGI and every other
+OpenAI-compatible endpoint: the way a user moves generation onto a GPU fleet. The SDK's own
+retries are off; the dispatcher retries (see `anthropic_backend`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+import openai
+
+from synth_assets.llm.base import Generation, GenerationRequest, failed, parsed
+from synth_assets.llm.provider import HTTPProvider
+
+BATCH_ENDPOINT = "/v1/chat/completions"
+MAX_STOP_SEQUENCES = 4
+
+
+class OpenAIAPI(HTTPProvider):
+    name = "openai"
+
+    def client(self) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(
+            api_key=self._api_key, base_url=self._base_url, max_retries=0, timeout=self._timeout_s
+        )
+
+    def params(self, request: GenerationRequest) -> dict[str, Any]:
+        messages = [{"role": "system", "content": request.system}] if request.system else []
+        messages.append({"role": "user", "content": request.prompt})
+        params: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "seed": request.seed,
+        }
+        if request.stop:
+            params["stop"] = list(request.stop)[:MAX_STOP_SEQUENCES]
+        return params
+
+    @staticmethod
+    def generation(completion: Mapping[str, Any]) -> Generation:
+        """From the JSON of a chat completion (the batch output holds it as plain JSON)."""
+        choice = completion["choices"][0]
+        usage = completion.get("usage") or {}
+        return Generation(
+            text=(choice.get("message") or {}).get("content") or "",
+            finish_reason=choice.get("finish_reason") or "stop",
+            prompt_tokens=usage.get("prompt_tokens") or 0,
+            completion_tokens=usage.get("completion_tokens") or 0,
+        )
+
+    async def call(
+        self, client: openai.AsyncOpenAI, request: GenerationRequest
+    ) -> tuple[Generation, Mapping[str, str]]:
+        raw = await client.chat.completions.with_raw_response.create(**self.params(request))
+        return self.generation((await parsed(raw)).model_dump()), raw.headers
+
+    # -- Batch --------------------------------------------------------------------------------
+    async def submit(self, client: openai.AsyncOpenAI, items: Sequence[tuple[str, GenerationRequest]]) -> str:
+        lines = [
+            json.dumps({"custom_id": cid, "method": "POST", "url": BATCH_ENDPOINT, "body": self.params(r)})
+            for cid, r in items
+        ]
+        upload = await client.files.create(
+            file=("requests.jsonl", "\n".join(lines).encode(), "application/jsonl"), purpose="batch"
+        )
+        batch = await client.batches.create(input_file_id=upload.id, endpoint=BATCH_ENDPOINT, completion_window="24h")
+        return batch.id
+
+    async def finished(self, client: openai.AsyncOpenAI, batch_id: str) -> bool:
+        batch = await client.batches.retrieve(batch_id)
+        return batch.status in ("completed", "failed", "expired", "cancelled")
+
+    async def collect(self, client: openai.AsyncOpenAI, batch_id: str) -> AsyncIterator[tuple[str, Generation]]:
+        batch = await client.batches.retrieve(batch_id)
+        for file_id in (batch.output_file_id, batch.error_file_id):
+            if not file_id:
+                continue
+            content = await client.files.content(file_id)
+            for line in content.text.splitlines():
+                if line.strip():
+                    yield self._batch_line(json.loads(line))
+
+    def _batch_line(self, item: Mapping[str, Any]) -> tuple[str, Generation]:
+        response = item.get("response") or {}
+        if response.get("status_code") == 200:
+            return item["custom_id"], self.generation(response["body"])
+        error = item.get("error") or (response.get("body") or {}).get("error") or {}
+        return item["custom_id"], failed("batch_errored", str(error.get("message", "no message")))

@@ -1,0 +1,115 @@
+"""Pacing for endpoints with limits: requests and tokens per minute, adaptive concurrency, and
+the provider's own rate-limit headers.
+
+Pacing is evenly spaced (a request every 60/rpm seconds, plus a small burst allowance) rather than
+"send until 429": a 429 costs a round trip and, on most providers, counts against the limit too.
+When the limit is unknown, AIMD concurrency finds it: one more slot after a window of successes,
+half the slots on a 429.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+
+
+class Pacer:
+    """A leaky bucket of `per_minute` units that lets `burst` units through at once."""
+
+    def __init__(self, per_minute: float | None, burst: float = 1.0) -> None:
+        self.interval = 60.0 / per_minute if per_minute else 0.0
+        self.burst = burst
+        self._next = time.monotonic()
+        self._lock = asyncio.Lock()
+
+    def set_rate(self, per_minute: float) -> None:
+        self.interval = 60.0 / per_minute
+
+    async def acquire(self, units: float = 1.0) -> None:
+        if not self.interval:
+            return
+        async with self._lock:
+            now = time.monotonic()
+            start = max(self._next, now - self.interval * (self.burst - 1))
+            self._next = start + self.interval * units
+            wait = start - now
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
+class AdaptiveLimit:
+    """At most `limit` calls in flight; the limit grows while calls succeed and halves on a 429."""
+
+    def __init__(self, initial: int, maximum: int, adaptive: bool) -> None:
+        self.limit = float(initial)
+        self.maximum = maximum
+        self.adaptive = adaptive
+        self.in_flight = 0
+        self.peak = initial
+        self._cond = asyncio.Condition()
+        self._last_cut = 0.0
+        self._paused_until = 0.0
+
+    async def __aenter__(self) -> None:
+        async with self._cond:
+            await self._cond.wait_for(lambda: self.in_flight < max(1, int(self.limit)))
+            self.in_flight += 1
+        pause = self._paused_until - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+
+    async def __aexit__(self, *exc: object) -> None:
+        async with self._cond:
+            self.in_flight -= 1
+            self._cond.notify_all()
+
+    def succeeded(self) -> None:
+        if self.adaptive and self.limit < self.maximum:
+            self.limit = min(self.maximum, self.limit + 1.0 / self.limit)
+            self.peak = max(self.peak, int(self.limit))
+
+    def rate_limited(self, retry_after: float | None) -> None:
+        """Halve once per burst of 429s (calls already in flight report the same overload)."""
+        now = time.monotonic()
+        if retry_after:
+            self.pause_until(now + retry_after)
+        if self.adaptive and now - self._last_cut > 1.0:
+            self.limit = max(1.0, self.limit / 2)
+            self._last_cut = now
+
+    def pause_until(self, when: float) -> None:
+        self._paused_until = max(self._paused_until, when)
+
+
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$")
+
+
+def _seconds(value: str) -> float | None:
+    """OpenAI sends resets as durations ("1s", "6m0s", "20ms"); Anthropic as RFC 3339 times."""
+    if (m := _DURATION.match(value.strip())) and any(m.groups()):
+        h, mnt, s, ms = (float(g) if g else 0.0 for g in m.groups())
+        return h * 3600 + mnt * 60 + s + ms / 1000
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def read_rate_headers(headers: Mapping[str, str]) -> tuple[float | None, int | None, float | None]:
+    """(requests-per-minute limit, requests remaining, seconds to reset) where the provider says."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    limit = lower.get("x-ratelimit-limit-requests") or lower.get("anthropic-ratelimit-requests-limit")
+    remaining = lower.get("x-ratelimit-remaining-requests") or lower.get("anthropic-ratelimit-requests-remaining")
+    reset = lower.get("x-ratelimit-reset-requests") or lower.get("anthropic-ratelimit-requests-reset")
+    try:
+        return (
+            float(limit) if limit else None,
+            int(float(remaining)) if remaining is not None else None,
+            _seconds(reset) if reset else None,
+        )
+    except ValueError:
+        return None, None, None

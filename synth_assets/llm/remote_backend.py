@@ -1,0 +1,108 @@
+"""A remote provider (Anthropic or any OpenAI-compatible endpoint) behind the `Backend` interface:
+online requests through the dispatcher, or the provider's batch API for nightly runs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol, TypeVar
+
+from synth_assets.llm.base import Generation, GenerationRequest, ResultFn
+from synth_assets.llm.batch import BatchAPI, PollPolicy, run_batches
+from synth_assets.llm.cache import ResponseCache
+from synth_assets.llm.dispatch import BudgetExceeded, DispatchPolicy, dispatch
+from synth_assets.llm.pricing import Price, estimate_request_cost
+
+T = TypeVar("T")
+LogFn = Callable[[str], None]
+
+
+class ProviderAPI(BatchAPI, Protocol):
+    name: str
+    model: str
+
+    @property
+    def secrets(self) -> tuple[str, ...]: ...
+    def client(self) -> Any: ...
+    def call(self, client: Any, request: GenerationRequest) -> Awaitable[tuple[Generation, Mapping[str, str]]]: ...
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Dagster assets are synchronous; notebooks already run a loop, so go through a thread there."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+class RemoteBackend:
+    raw_continuation = False
+
+    def __init__(
+        self,
+        api: ProviderAPI,
+        policy: DispatchPolicy,
+        price: Price | None = None,
+        batch: bool = False,
+        ledger: ResponseCache | None = None,
+        poll: PollPolicy | None = None,
+        log: LogFn | None = None,
+    ) -> None:
+        self.api = api
+        self.label = f"{api.name}:{api.model}"
+        self.policy = policy
+        self.price = price
+        self.batch = batch
+        self.ledger = ledger
+        self.poll = poll or PollPolicy()
+        self._log = log or (lambda _m: None)
+        self.spent = 0.0  # across generate() calls: the budget is per materialization
+
+    def generate(self, requests: Sequence[GenerationRequest], on_result: ResultFn | None = None) -> list[Generation]:
+        results: list[Generation | None] = [None] * len(requests)
+
+        def report(index: int, result: Generation) -> None:
+            results[index] = result
+            if on_result:
+                on_result(index, result)
+
+        def counted(index: int, result: Generation) -> None:
+            self.spent += self.price.cost(result.prompt_tokens, result.completion_tokens) if self.price else 0.0
+            report(index, result)
+
+        run_sync(self._batch(requests, counted) if self.batch else self._online(requests, counted))
+        return [r for r in results if r is not None]
+
+    async def _online(self, requests: Sequence[GenerationRequest], report: ResultFn) -> None:
+        client = self.api.client()
+        try:
+            call = lambda request: self.api.call(client, request)  # noqa: E731 - binds the open client
+            await dispatch(requests, call, self.policy, report, self.price, self.api.secrets, self.spent)
+        finally:
+            await client.close()
+
+    async def _batch(self, requests: Sequence[GenerationRequest], report: ResultFn) -> None:
+        """The budget is checked up front here: a batch cannot be stopped half-way cheaply."""
+        affordable = self._affordable(requests)
+        keyed = [(r.key(self.label), r) for r in requests[:affordable]]
+        client = self.api.client()
+        try:
+            await run_batches(self.api, client, keyed, report, self.ledger, self.poll, self._log, self.api.secrets)
+        finally:
+            await client.close()
+        if affordable < len(requests):
+            assert self.policy.budget_usd is not None
+            raise BudgetExceeded(self.policy.budget_usd, self.spent, affordable, len(requests) - affordable)
+
+    def _affordable(self, requests: Sequence[GenerationRequest]) -> int:
+        if self.policy.budget_usd is None or self.price is None:
+            return len(requests)
+        total = self.spent
+        for n, request in enumerate(requests):
+            total += estimate_request_cost(request, self.price)
+            if total > self.policy.budget_usd:
+                return n
+        return len(requests)

@@ -1,0 +1,86 @@
+"""A stage's view of a model: the backend behind the response cache, with one set of call stats.
+
+Identical requests are sent once; cached ones are not sent at all; each new answer is written to
+the cache the moment it arrives, so a run killed half-way keeps what it was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from synth_assets.llm.base import Backend, CallStats, Generation, GenerationRequest, ProgressFn
+from synth_assets.llm.cache import ResponseCache
+from synth_assets.llm.pricing import Price, estimate_cost
+
+LogFn = Callable[[str], None]
+
+
+class GenerationSession:
+    def __init__(
+        self,
+        backend: Backend,
+        cache: ResponseCache | None,
+        price: Price | None = None,
+        log: LogFn | None = None,
+    ) -> None:
+        self.backend = backend
+        self.cache = cache
+        self.price = price
+        self.label = backend.label
+        self.raw_continuation = backend.raw_continuation
+        self.stats = CallStats()
+        self._log = log or (lambda _msg: None)
+
+    def generate(
+        self, requests: Sequence[GenerationRequest], on_progress: ProgressFn | None = None
+    ) -> list[Generation]:
+        keys = [r.key(self.label) for r in requests]
+        results: dict[str, Generation] = {}
+        pending: dict[str, GenerationRequest] = {}
+        for key, request in zip(keys, requests, strict=True):
+            if key in results or key in pending:
+                continue
+            hit = self.cache.get(key) if self.cache is not None else None
+            if hit is not None:
+                results[key] = hit
+            else:
+                pending[key] = request
+        self.stats.requests += len(requests)
+        self.stats.cache_hits += len(results)
+        self.stats.cache_misses += len(pending)
+        self._announce(len(results), list(pending.values()))
+        self._call(list(pending.items()), results, on_progress)
+        return [results[k] for k in keys]
+
+    def _announce(self, hits: int, todo: list[GenerationRequest]) -> None:
+        estimate = estimate_cost(todo, self.price) if self.price and todo else 0.0
+        self.stats.estimated_cost_usd += estimate
+        cost = f"; estimated cost at most ${estimate:.4f}" if estimate else ""
+        self._log(f"{self.label}: {hits} cached, {len(todo)} to request{cost}")
+
+    def _call(
+        self,
+        todo: list[tuple[str, GenerationRequest]],
+        results: dict[str, Generation],
+        on_progress: ProgressFn | None,
+    ) -> None:
+        if not todo:
+            return
+        done = 0
+
+        def on_result(index: int, result: Generation) -> None:
+            nonlocal done
+            key = todo[index][0]
+            results[key] = result
+            if self.cache is not None:
+                self.cache.put(key, result)
+            cost = self.price.cost(result.prompt_tokens, result.completion_tokens) if self.price else 0.0
+            self.stats.record(result, cost)
+            done += 1
+            if on_progress:
+                on_progress(done, len(todo))
+
+        returned = self.backend.generate([r for _, r in todo], on_result)
+        for index, result in enumerate(returned):  # a backend that reports only by return value
+            if todo[index][0] not in results:
+                on_result(index, result)

@@ -1,0 +1,33 @@
+"""A generation run in a child process, for tests that kill it for real (SIGKILL, no cleanup)."""
+
+from __future__ import annotations
+
+import argparse
+from types import SimpleNamespace
+
+from synth_assets.llm.base import GenerationRequest
+from synth_assets.llm.cache import ResponseCache
+from synth_assets.llm.session import GenerationSession
+from synth_assets_tests.llm_tests.remote import backend
+
+
+def requests(n: int) -> list[GenerationRequest]:
+    return [GenerationRequest(prompt=f"item {i}: explain the step", seed=i, max_tokens=32) for i in range(n)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--cache", required=True)
+    parser.add_argument("--provider", default="openai")
+    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--batch", action="store_true")
+    args = parser.parse_args()
+    server = SimpleNamespace(url=args.url)  # only its address is needed here
+    cache = ResponseCache(args.cache)
+    remote = backend(args.provider, server, batch=args.batch, ledger=cache, concurrency=4)  # type: ignore[arg-type]
+    GenerationSession(remote, cache).generate(requests(args.n))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Kill a generating process for real and run it again: nothing paid for twice, nothing lost."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from synth_assets.llm.cache import ResponseCache
+from synth_assets.llm.loopback_server import LoopbackLLMServer
+from synth_assets.llm.session import GenerationSession
+from synth_assets_tests.llm_tests.remote import backend
+from synth_assets_tests.llm_tests.session_child import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _child(server: LoopbackLLMServer, cache: Path, provider: str, n: int, batch: bool = False) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "synth_assets_tests.llm_tests.session_child", "--url", server.url]
+    cmd += ["--cache", str(cache), "--provider", provider, "--n", str(n)] + (["--batch"] if batch else [])
+    return subprocess.Popen(cmd, cwd=ROOT)
+
+
+def _wait_for(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the child never got that far"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+def test_a_run_killed_mid_stage_resumes_without_duplicate_calls(provider: str, tmp_path: Path) -> None:
+    n, cache_dir = 80, tmp_path / "cache"
+    with LoopbackLLMServer(latency_s=0.05) as server:
+        child = _child(server, cache_dir, provider, n)
+        _wait_for(lambda: len(server.log.answered()) >= 25)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        answered_before = server.log.prompts_answered()
+        cache = ResponseCache(cache_dir)
+        kept = {r.prompt for r in requests(n) if r.key(f"{provider}:test-model") in cache}
+        # Only calls in flight at the kill (concurrency 4) may be answered but not kept.
+        assert 25 - 4 <= len(kept) <= n - 1
+        assert len(answered_before) - len(kept) <= 4
+
+        session = GenerationSession(backend(provider, server), cache)
+        out = session.generate(requests(n))
+        assert all(r.ok for r in out)
+        assert session.stats.cache_hits == len(kept) and session.stats.cache_misses == n - len(kept)
+        resent = server.log.prompts_answered() - answered_before
+        assert not set(resent) & kept  # no call for an answer already held
+        assert set(resent) | kept == {r.prompt for r in requests(n)}
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+def test_a_batch_run_killed_while_polling_resumes_the_same_batch(provider: str, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "cache"
+    with LoopbackLLMServer(batch_ready_after_polls=10**9) as server:
+        child = _child(server, cache_dir, provider, 12, batch=True)
+        _wait_for(lambda: any(e["api"].endswith("_batch_poll") for e in server.log.entries))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        server.batch_ready_after_polls = 0  # the provider finishes the batch while nobody is running
+
+        cache = ResponseCache(cache_dir)
+        session = GenerationSession(backend(provider, server, batch=True, ledger=cache), cache)
+        out = session.generate(requests(12))
+        assert all(r.ok and "The answer is" in r.text for r in out)
+        submissions = [e for e in server.log.entries if e["api"] in ("anthropic_batch", "openai_batch")]
+        assert len(submissions) == 1 and submissions[0]["size"] == 12  # resumed, not resubmitted
+        assert ResponseCache(cache_dir).ledger_get(requests(12)[0].key(f"{provider}:test-model")) is None

@@ -1,0 +1,84 @@
+"""Pacing to a requests-per-minute budget, learning an unknown limit, and AIMD concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+
+import pytest
+
+from synth_assets.llm.base import GenerationRequest
+from synth_assets.llm.loopback_server import LoopbackLLMServer
+from synth_assets.llm.ratelimit import AdaptiveLimit, Pacer, read_rate_headers
+from synth_assets_tests.llm_tests.remote import PROVIDERS, backend
+
+
+def _requests(n: int) -> list[GenerationRequest]:
+    return [GenerationRequest(prompt=f"question {i}") for i in range(n)]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_configured_rate_is_kept_without_a_single_429(provider: str) -> None:
+    with LoopbackLLMServer(requests_per_minute=600) as server:
+        start = time.monotonic()
+        out = backend(provider, server, requests_per_minute=600, concurrency=8).generate(_requests(20))
+        elapsed = time.monotonic() - start
+    assert all(r.ok for r in out) and sum(r.rate_limited for r in out) == 0
+    assert 1.8 <= elapsed <= 4.0  # 20 requests at 10/s
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_an_unknown_limit_is_learned_from_429s_and_the_rate_headers(provider: str) -> None:
+    with LoopbackLLMServer(requests_per_minute=600) as server:
+        out = backend(provider, server, concurrency=16).generate(_requests(40))
+        rejected = sum(1 for e in server.log.entries if e["status"] == 429)
+    assert all(r.ok for r in out)
+    assert sum(r.rate_limited for r in out) == rejected
+    # The first burst hits the limit; after the headers are read, calls are paced to it.
+    assert 0 < rejected < 20
+
+
+def test_adaptive_concurrency_halves_on_429_and_grows_back() -> None:
+    async def scenario() -> tuple[float, float, float]:
+        limit = AdaptiveLimit(initial=8, maximum=32, adaptive=True)
+        limit.rate_limited(None)
+        after_cut = limit.limit
+        limit.rate_limited(None)  # the same burst: not cut twice
+        for _ in range(40):
+            limit.succeeded()
+        return after_cut, limit.limit, limit.peak
+
+    after_cut, grown, peak = asyncio.run(scenario())
+    assert after_cut == 4.0 and 8 < grown <= 32 and peak == int(grown)
+
+
+def test_the_pacer_spaces_requests() -> None:
+    async def stamps() -> list[float]:
+        pacer, out = Pacer(per_minute=1200), []
+        for _ in range(6):
+            await pacer.acquire()
+            out.append(time.monotonic())
+        return out
+
+    t = asyncio.run(stamps())
+    gaps = [b - a for a, b in itertools.pairwise(t)]
+    assert min(gaps) >= 0.045 and sum(gaps) == pytest.approx(0.25, abs=0.05)
+
+
+def test_rate_headers_of_both_providers() -> None:
+    openai = {
+        "x-ratelimit-limit-requests": "500",
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "1m6s",
+    }
+    assert read_rate_headers(openai) == (500.0, 0, 66.0)
+    assert read_rate_headers({"x-ratelimit-reset-requests": "120ms"})[2] == pytest.approx(0.12)
+    anthropic = {
+        "anthropic-ratelimit-requests-limit": "50",
+        "anthropic-ratelimit-requests-remaining": "3",
+        "anthropic-ratelimit-requests-reset": "2099-01-01T00:00:00Z",
+    }
+    limit, remaining, reset = read_rate_headers(anthropic)
+    assert (limit, remaining) == (50.0, 3) and reset is not None and reset > 1e8
+    assert read_rate_headers({}) == (None, None, None)
