@@ -83,6 +83,27 @@ class FilterConfig(_Strict):
     min_words: int = Field(3, ge=0)
     max_words: int = Field(150, ge=1)
     near_duplicate_threshold: float = Field(0.8, gt=0.0, lt=1.0, description="MinHash Jaccard at which rows are twins")
+    self_instruct_rules: bool = Field(True, description="Self-Instruct's keyword and prefix rules on new tasks")
+    min_unique_token_ratio: float = Field(0.3, ge=0.0, le=1.0, description="below: a loop, dropped as garbage")
+    min_alpha_ratio: float = Field(0.5, ge=0.0, le=1.0, description="below: symbols, dropped as garbage")
+    perplexity_band: tuple[float, float] | None = Field(
+        (0.0, 1.0), description="quantiles of held-back human perplexities that bound the kept band; null: off"
+    )
+    target_size: int | None = Field(None, ge=1, description="keep this many rows by farthest-point diversity")
+    judge_threshold: float | None = Field(6.0, ge=1, le=10, description="drop rows the judge scored below this")
+
+    @model_validator(mode="after")
+    def _band_is_ordered(self) -> FilterConfig:
+        band = self.perplexity_band
+        if band is not None and not 0.0 <= band[0] < band[1] <= 1.0:
+            raise ValueError("perplexity_band must be two quantiles 0 <= low < high <= 1")
+        return self
+
+
+class VerifyConfig(_Strict):
+    self_consistency_threshold: float = Field(
+        0.6, gt=0.0, le=1.0, description="share of the k samples the majority answer needs (tasks with no reference)"
+    )
 
 
 class CheckConfig(_Strict):
@@ -98,6 +119,7 @@ class Experiment(_Strict):
     generator: GeneratorConfig = GeneratorConfig()
     judge: JudgeConfig | None = None
     sizes: Sizes = Sizes()
+    verify: VerifyConfig = VerifyConfig()
     filters: FilterConfig = FilterConfig()
     checks: CheckConfig = CheckConfig()
     prices: dict[str, ModelPrice] = Field(default_factory=dict, description="per model; from the file's `prices:`")

@@ -37,16 +37,28 @@ _TRACE = [
     dg.TableColumn("error", "VARCHAR", description="error class when the call failed; null otherwise"),
 ]
 _VERDICT = [
-    dg.TableColumn("verdict", "VARCHAR", description="'passed', 'failed', 'no_answer' or 'unverifiable'"),
-    dg.TableColumn("verifier", "VARCHAR", description="what gave the verdict: 'math_reference' or 'none'"),
+    dg.TableColumn(
+        "verdict",
+        "VARCHAR",
+        description="against ground truth: 'passed', 'failed', 'no_answer'; self-consistency: 'consistent', "
+        "'inconsistent'; judge only: 'judged'; nothing to check: 'unverifiable'",
+    ),
+    dg.TableColumn(
+        "verifier",
+        "VARCHAR",
+        description="what gave the verdict: 'math_reference', 'self_consistency', 'llm_judge' or 'none'",
+    ),
     dg.TableColumn("extracted_answer", "VARCHAR", description="final answer extracted from the trace"),
     dg.TableColumn("evidence", "VARCHAR", description="why the verifier decided as it did"),
+    dg.TableColumn("judge_score", "DOUBLE", description="LLM judge's rubric score 1-10; null without a judge"),
 ]
 _FILTER = [
     dg.TableColumn("kept", "BOOLEAN", description="true when the row survived every filter"),
     dg.TableColumn("drop_reason", "VARCHAR", description="name of the first filter that dropped the row"),
+    dg.TableColumn("drop_detail", "VARCHAR", description="what that filter saw: the rule, score or twin"),
     dg.TableColumn("novelty_rouge_l", "DOUBLE", description="max ROUGE-L F of the instruction vs the pool"),
     dg.TableColumn("near_duplicate_of", "VARCHAR", description="id of the kept row this one near-duplicates"),
+    dg.TableColumn("perplexity", "DOUBLE", description="per-token perplexity under the human reference model"),
 ]
 _HUMAN = [dg.TableColumn("source_ref", "VARCHAR", description="file:record of the human-authored source row")]
 

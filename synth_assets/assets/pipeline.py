@@ -1,6 +1,7 @@
 """The six partitioned stages of one round. Each asset resolves its partition, calls the stage
 function, and reports metadata; the logic lives in `synth_assets.stages`."""
 
+from contextlib import nullcontext
 from dataclasses import asdict
 
 import dagster as dg
@@ -19,6 +20,7 @@ from synth_assets.assets.metadata import (
 )
 from synth_assets.assets.partitions import PARTITION_EXPR, resolve
 from synth_assets.assets.resources import PipelineConfig
+from synth_assets.collapse.texts import training_texts
 from synth_assets.filters.funnel import funnel_counts
 from synth_assets.llm.resource import GeneratorResource
 from synth_assets.stages.cot_traces import sample_traces, task_table
@@ -26,7 +28,7 @@ from synth_assets.stages.filtered_set import filter_traces
 from synth_assets.stages.final_mix import compose_mix
 from synth_assets.stages.generated_instructions import generate_instructions
 from synth_assets.stages.seed_set import pool_from
-from synth_assets.stages.verified_traces import verification_stats, verify_traces
+from synth_assets.stages.verified_traces import VerifySettings, verification_stats, verify_traces
 from synth_assets.storage.previous_round import require_previous_final_mix
 
 GROUP = "pipeline"
@@ -118,17 +120,33 @@ def build_pipeline_assets(
         return dg.Output(df, metadata={**table_metadata(df), "sampling": _stats_md(stats), **llm_metadata(gen)})
 
     @dg.asset(**common, kinds={"duckdb", "pandas"}, metadata=_meta(schemas.VERIFIED_TRACES))
-    def verified_traces(context: dg.AssetExecutionContext, cot_traces: pd.DataFrame) -> dg.Output:
-        """Each trace with a verdict, its verifier and evidence (math answers checked by value)."""
-        keys = context.partition_key.keys_by_dimension  # type: ignore[union-attr]
-        df = verify_traces(cot_traces, keys["experiment"], int(keys["round"]), context.run.run_id)
+    def verified_traces(
+        context: dg.AssetExecutionContext,
+        pipeline_config: PipelineConfig,
+        generator: GeneratorResource,
+        cot_traces: pd.DataFrame,
+    ) -> dg.Output:
+        """Each trace with a verdict, its verifier and evidence: math answers checked by value,
+        self-consistency for math without a reference, and the judge's score where configured."""
+        exp, round_ = resolve(context, pipeline_config.experiments())
+        judge = generator.for_role(exp, "judge", context.log.info) if exp.judge else None
+        settings = VerifySettings(
+            consistency_threshold=exp.verify.self_consistency_threshold,
+            judge=judge,
+            judge_max_tokens=exp.judge.max_tokens if exp.judge else 0,
+            seed=exp.seed + (exp.judge.seed if exp.judge else 0),
+        )
+        with budget_failure(judge) if judge else nullcontext():
+            df = verify_traces(cot_traces, exp.name, round_, context.run.run_id, settings)
         stats = verification_stats(df)
+        judge_meta = {f"judge_{k}": v for k, v in llm_metadata(judge).items()} if judge else {}
         return dg.Output(
             df,
             metadata={
                 **table_metadata(df),
                 "verified_rate": dg.MetadataValue.float(float(stats["verified_rate"])),
                 "verification": dg.MetadataValue.md(counts_table(stats, "statistic", "value")),
+                **judge_meta,
             },
         )
 
@@ -136,13 +154,21 @@ def build_pipeline_assets(
     def filtered_set(
         context: dg.AssetExecutionContext,
         pipeline_config: PipelineConfig,
+        human_seeds: pd.DataFrame,
         seed_set: pd.DataFrame,
         verified_traces: pd.DataFrame,
     ) -> dg.Output:
-        """Every verified trace with the funnel's decision; `kept` rows go on to the mix."""
+        """Every verified trace with the funnel's decision; `kept` rows go on to the mix. The
+        perplexity band's reference model is trained on `human_seeds`."""
         exp, round_ = resolve(context, pipeline_config.experiments())
         df = filter_traces(
-            verified_traces, seed_set["instruction"].tolist(), exp.filters, exp.name, round_, context.run.run_id
+            verified_traces,
+            seed_set["instruction"].tolist(),
+            exp.filters,
+            exp.name,
+            round_,
+            context.run.run_id,
+            training_texts(human_seeds),
         )
         counts = funnel_counts(df)
         return dg.Output(

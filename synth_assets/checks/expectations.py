@@ -22,8 +22,8 @@ from great_expectations.expectations.row_conditions import Column
 from synth_assets import schemas
 from synth_assets.filters.funnel import STEPS
 
-VERDICTS = ["passed", "failed", "no_answer", "unverifiable"]
-VERIFIERS = ["math_reference", "none"]
+VERDICTS = ["passed", "failed", "no_answer", "unverifiable", "consistent", "inconsistent", "judged"]
+VERIFIERS = ["math_reference", "self_consistency", "llm_judge", "none"]
 SAMPLE = 5
 STAGE_SCHEMAS = {
     "human_seeds": schemas.HUMAN_SEEDS,

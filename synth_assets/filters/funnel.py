@@ -3,11 +3,16 @@ it, so every decision is explainable row by row and the counts always add up."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
+from synth_assets.collapse.texts import training_texts
+from synth_assets.filters.diversity import farthest_point
+from synth_assets.filters.heuristics import garbage_reason, self_instruct_reason
 from synth_assets.filters.near_duplicates import near_duplicates
+from synth_assets.filters.perplexity_band import PerplexityBand, fit_band
 from synth_assets.filters.rouge_novelty import novelty_scores
 from synth_assets.filters.text_rules import length_ok, normalized
 
@@ -16,10 +21,18 @@ STEPS = (
     "truncated",
     "verification",
     "length",
+    "self_instruct_rules",
+    "garbage",
     "exact_duplicate",
     "near_duplicate",
     "rouge_novelty",
+    "perplexity",
+    "judge_score",
+    "diversity",
 )
+
+
+DropFn = Callable[[pd.Series, str, "pd.Series | None"], None]
 
 
 @dataclass(frozen=True)
@@ -28,33 +41,84 @@ class FunnelConfig:
     min_words: int = 3
     max_words: int = 150
     near_duplicate_threshold: float = 0.8
+    self_instruct_rules: bool = True
+    min_unique_token_ratio: float = 0.3
+    min_alpha_ratio: float = 0.5
+    perplexity_quantiles: tuple[float, float] | None = None
+    judge_threshold: float | None = None
+    target_size: int | None = None
 
 
-def run_funnel(traces: pd.DataFrame, pool_instructions: list[str], cfg: FunnelConfig) -> pd.DataFrame:
-    """Adds `kept`, `drop_reason` and `novelty_rouge_l` to verified traces."""
+def run_funnel(
+    traces: pd.DataFrame,
+    pool_instructions: list[str],
+    cfg: FunnelConfig,
+    human_texts: list[str] | None = None,
+) -> pd.DataFrame:
+    """Adds `kept`, `drop_reason`, `drop_detail`, `novelty_rouge_l`, `near_duplicate_of` and
+    `perplexity` to verified traces. `human_texts` trains the perplexity band's reference model."""
     out = traces.copy()
-    out["drop_reason"] = pd.Series([None] * len(out), dtype=object, index=out.index)
+    for column in ("drop_reason", "drop_detail", "near_duplicate_of"):
+        out[column] = pd.Series([None] * len(out), dtype=object, index=out.index)
     out["novelty_rouge_l"] = float("nan")
-    out["near_duplicate_of"] = pd.Series([None] * len(out), dtype=object, index=out.index)
+    out["perplexity"] = float("nan")
 
-    def drop(mask: pd.Series, reason: str) -> None:
-        out.loc[mask & out["drop_reason"].isna(), "drop_reason"] = reason
+    def drop(mask: pd.Series, reason: str, detail: pd.Series | None = None) -> None:
+        hit = mask & out["drop_reason"].isna()
+        out.loc[hit, "drop_reason"] = reason
+        if detail is not None:
+            out.loc[hit, "drop_detail"] = detail[hit]
 
     alive = lambda: out["drop_reason"].isna()  # noqa: E731 - re-evaluated after each step
 
-    drop(out["error"].notna() | (out["response"].fillna("").str.strip() == ""), "generation_error")
+    drop(out["error"].notna() | (out["response"].fillna("").str.strip() == ""), "generation_error", out["error"])
     drop(out["finish_reason"] == "length", "truncated")  # cut off at max_tokens: an unfinished example
-    drop(out["verdict"].isin(["failed", "no_answer"]), "verification")
+    drop(out["verdict"].isin(["failed", "no_answer", "inconsistent"]), "verification", out["evidence"])
     generated = out["task_source"] == "generated"
     drop(generated & ~out["instruction"].map(lambda t: length_ok(t, cfg.min_words, cfg.max_words)), "length")
     drop(~out["response"].fillna("").map(lambda t: length_ok(t, 1, cfg.max_words * 4)), "length")
+    if cfg.self_instruct_rules:
+        rule = out["instruction"].map(self_instruct_reason).where(generated)
+        drop(rule.notna(), "self_instruct_rules", rule)
+    junk = (out["instruction"] + "\n" + out["response"].fillna("")).map(
+        lambda t: garbage_reason(t, cfg.min_unique_token_ratio, cfg.min_alpha_ratio)
+    )
+    drop(junk.notna() & (out["origin"] == "synthetic"), "garbage", junk)
     # normalised text has no newline, so "\n" separates the fields unambiguously (pandas drops "\x00")
     keys = out["instruction"].map(normalized) + "\n" + out["response"].fillna("").map(normalized)
     drop(alive() & keys.where(alive()).duplicated(keep="first"), "exact_duplicate")
     _near_duplicates(out, alive(), keys, cfg.near_duplicate_threshold)
     _novelty(out, generated & alive(), pool_instructions, cfg.rouge_threshold)
+    if cfg.perplexity_quantiles and human_texts:
+        _perplexity(
+            out, alive() & (out["origin"] == "synthetic"), fit_band(human_texts, cfg.perplexity_quantiles), drop
+        )
+    if cfg.judge_threshold is not None and "judge_score" in out:
+        low = out["judge_score"].notna() & (out["judge_score"] < cfg.judge_threshold)
+        detail = out["judge_score"].map(lambda s: f"judge score {s:.0f} below {cfg.judge_threshold:g}")
+        drop(low, "judge_score", detail)
+    if cfg.target_size is not None:
+        _diversity(out, alive(), cfg.target_size, keys)
     out["kept"] = out["drop_reason"].isna()
     return out
+
+
+def _perplexity(out: pd.DataFrame, mask: pd.Series, band: PerplexityBand, drop: DropFn) -> None:
+    texts = training_texts(out.loc[mask])
+    out.loc[mask, "perplexity"] = [band.perplexity(t) for t in texts]
+    reasons = out["perplexity"].map(lambda p: band.reason(p) if p == p else None)
+    drop(mask & reasons.notna(), "perplexity", reasons)
+
+
+def _diversity(out: pd.DataFrame, mask: pd.Series, target: int, keys: pd.Series) -> None:
+    """Keep the `target` rows that spread widest; the rest name their distance to the kept set."""
+    idx = out.index[mask]
+    choice = farthest_point(keys.loc[idx].tolist(), target)
+    chosen = {idx[i] for i in choice.selected}
+    for position, row in enumerate(idx):
+        if row not in chosen:
+            out.at[row, "drop_reason"] = "diversity"
+            out.at[row, "drop_detail"] = f"Jaccard distance {choice.distance[position]:.2f} to the nearest kept row"
 
 
 def _near_duplicates(out: pd.DataFrame, mask: pd.Series, keys: pd.Series, threshold: float) -> None:
@@ -63,6 +127,7 @@ def _near_duplicates(out: pd.DataFrame, mask: pd.Series, keys: pd.Series, thresh
         if not decision.kept:
             out.at[row, "drop_reason"] = "near_duplicate"
             out.at[row, "near_duplicate_of"] = out.at[idx[decision.duplicate_of], "id"]
+            out.at[row, "drop_detail"] = f"Jaccard {decision.jaccard:.2f} with a kept row"
 
 
 def _novelty(out: pd.DataFrame, mask: pd.Series, pool: list[str], threshold: float) -> None:
@@ -75,6 +140,7 @@ def _novelty(out: pd.DataFrame, mask: pd.Series, pool: list[str], threshold: flo
         out.at[idx, "novelty_rouge_l"] = score
         if not keep:
             out.at[idx, "drop_reason"] = "rouge_novelty"
+            out.at[idx, "drop_detail"] = f"ROUGE-L {score:.2f} with the pool or an earlier task"
 
 
 def funnel_counts(filtered: pd.DataFrame) -> dict[str, int]:

@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from datasketch import MinHash, MinHashLSH
 
 NUM_PERM = 128
+# datasketch cannot band 128 permutations above ~0.98; LSH only proposes candidates and each is
+# confirmed by the exact Jaccard, so a lower LSH threshold costs a little time, never precision.
+LSH_MAX_THRESHOLD = 0.95
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -40,7 +43,7 @@ def jaccard(a: set[bytes], b: set[bytes]) -> float:
 def near_duplicates(texts: Sequence[str], threshold: float = 0.8, seed: int = 1) -> list[NearDuplicateDecision]:
     sets = [shingles(t) for t in texts]
     signatures = MinHash.bulk(sets, num_perm=NUM_PERM, seed=seed)
-    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    lsh = MinHashLSH(threshold=min(threshold, LSH_MAX_THRESHOLD), num_perm=NUM_PERM)
     decisions: list[NearDuplicateDecision] = []
     for i, (items, signature) in enumerate(zip(sets, signatures, strict=True)):
         best, best_j = None, 0.0

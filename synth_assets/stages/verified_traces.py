@@ -1,15 +1,24 @@
 """verified_traces: each trace with a verdict, the verifier that gave it, and its evidence.
 
-Only answers with ground truth are checked here; traces for tasks without a reference are marked
-'unverifiable', never passed off as verified.
+Ground truth first (math answers by value). Math tasks without a reference are voted on by their
+k samples (self-consistency: 'consistent' / 'inconsistent'); with a judge configured, every trace
+gets a rubric score and traces nothing else could check get verdict 'judged'. Only ground truth
+ever says 'passed'; everything else is recorded as what it is.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+
 import pandas as pd
 
+from synth_assets.generate.sampling import derived_seed
+from synth_assets.llm.base import TextGenerator
 from synth_assets.stages._rows import derive_row, frame, nullable
-from synth_assets.verify import check_math_answer
+from synth_assets.verify import check_math_answer, extract_answer
+from synth_assets.verify.judge import judge_evidence, judge_request
+from synth_assets.verify.self_consistency import vote
 
 _CARRIED = (
     "family",
@@ -25,6 +34,9 @@ _CARRIED = (
     "completion_tokens",
     "error",
 )
+
+
+GROUND_TRUTH = ("math_reference",)
 
 
 def verdict_for(trace: dict) -> dict:
@@ -48,19 +60,77 @@ def verdict_for(trace: dict) -> dict:
     }
 
 
-def verify_traces(traces: pd.DataFrame, experiment: str, round_: int, run_id: str) -> pd.DataFrame:
+def _self_consistency(traces: list[dict], verdicts: list[dict], threshold: float) -> None:
+    """Math tasks without a reference: the task's samples vote on the answer."""
+    by_task: dict[str, list[int]] = defaultdict(list)
+    for i, (t, v) in enumerate(zip(traces, verdicts, strict=True)):
+        if t["family"] == "math" and v["verifier"] == "none" and v["verdict"] == "unverifiable":
+            by_task[t["task_id"]].append(i)
+    for rows in by_task.values():
+        answers = [extract_answer(traces[i]["response"])[0] for i in rows]
+        for i, answer, ballot in zip(rows, answers, vote(answers, threshold), strict=True):
+            verdicts[i] = {
+                "verdict": ballot.verdict,
+                "verifier": "self_consistency",
+                "extracted_answer": answer,
+                "evidence": ballot.evidence,
+            }
+
+
+def _judge(traces: list[dict], verdicts: list[dict], judge: TextGenerator, max_tokens: int, seed: int) -> list:
+    """Every answered trace gets a judge score; traces nothing else could check get it as verdict."""
+    todo = [i for i, t in enumerate(traces) if nullable(t["error"]) is None and (t["response"] or "").strip()]
+    requests = [
+        judge_request(
+            traces[i]["instruction"],
+            nullable(traces[i]["input"]) or "",
+            traces[i]["response"],
+            max_tokens,
+            derived_seed(seed, traces[i]["id"], "judge"),
+        )
+        for i in todo
+    ]
+    scores: list[float | None] = [None] * len(traces)
+    for i, result in zip(todo, judge.generate(requests), strict=True):
+        score, evidence = judge_evidence(result)
+        scores[i] = score
+        if verdicts[i]["verifier"] == "none" and verdicts[i]["verdict"] == "unverifiable":
+            verdicts[i] = {**verdicts[i], "verdict": "judged", "verifier": "llm_judge", "evidence": evidence}
+        elif score is not None:
+            verdicts[i] = {**verdicts[i], "evidence": f"{verdicts[i]['evidence']}; {evidence}"}
+    return scores
+
+
+@dataclass(frozen=True)
+class VerifySettings:
+    consistency_threshold: float = 0.6
+    judge: TextGenerator | None = None
+    judge_max_tokens: int = 256
+    seed: int = 0
+
+
+def verify_traces(
+    traces: pd.DataFrame, experiment: str, round_: int, run_id: str, settings: VerifySettings | None = None
+) -> pd.DataFrame:
+    settings = settings or VerifySettings()
+    records = traces.to_dict("records")
+    verdicts = [verdict_for(t) for t in records]
+    _self_consistency(records, verdicts, settings.consistency_threshold)
+    scores: list[float | None] = [None] * len(records)
+    if settings.judge is not None and records:
+        scores = _judge(records, verdicts, settings.judge, settings.judge_max_tokens, settings.seed)
     rows = []
-    for t in traces.to_dict("records"):
-        verdict = verdict_for(t)
+    for t, verdict, score in zip(records, verdicts, scores, strict=True):
         carried = {k: nullable(t[k]) for k in _CARRIED}
         content = {"verdict": verdict["verdict"], "verifier": verdict["verifier"]}
-        rows.append(derive_row("verified_traces", experiment, round_, t, run_id, content, {**carried, **verdict}))
+        extra = {**carried, **verdict, "judge_score": score}
+        rows.append(derive_row("verified_traces", experiment, round_, t, run_id, content, extra))
     return frame(rows, "VERIFIED_TRACES")
 
 
 def verification_stats(verified: pd.DataFrame) -> dict[str, float | int]:
     """Verified rate is over traces that could be checked, so unverifiable rows don't dilute it."""
-    checkable = verified[verified["verifier"] != "none"]
+    checkable = verified[verified["verifier"].isin(GROUND_TRUTH)]
     passed = int((checkable["verdict"] == "passed").sum())
     tasks = checkable.groupby("task_id")["verdict"].apply(lambda v: (v == "passed").any())
     return {
@@ -71,4 +141,10 @@ def verification_stats(verified: pd.DataFrame) -> dict[str, float | int]:
         "tasks_with_a_pass": int(tasks.sum()),
         "checkable_tasks": len(tasks),
         "unverifiable": int((verified["verdict"] == "unverifiable").sum()),
+        "self_consistent": int((verified["verdict"] == "consistent").sum()),
+        "self_inconsistent": int((verified["verdict"] == "inconsistent").sum()),
+        "judged": int(verified["judge_score"].notna().sum()),
+        "mean_judge_score": round(float(verified["judge_score"].mean()), 3)
+        if verified["judge_score"].notna().any()
+        else 0.0,
     }

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 
 from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
 
-_NUMBER = r"-?\$?\s?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?\s*%?"
+_PLAIN = r"-?\$?\s?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?\s*%?"
+_NUMBER = rf"(?:-?\\[dt]?frac\{{-?\d+\}}\{{\d+\}}|{_PLAIN})"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("hash_marks", re.compile(rf"####\s*({_NUMBER})")),
-    ("boxed", re.compile(r"\\boxed\{([^{}]+)\}")),
-    ("answer_is", re.compile(rf"answer\s+is\s*:?\s*({_NUMBER})", re.IGNORECASE)),
-    ("answer_label", re.compile(rf"(?:^|\n)\s*(?:A|Answer)\s*:\s*({_NUMBER})", re.IGNORECASE)),
+    ("answer_is", re.compile(rf"answer\s+is\s*:?\s*\$?\s*({_NUMBER})", re.IGNORECASE)),
+    ("answer_label", re.compile(rf"(?:^|\n)\s*(?:A|Answer|Final answer)\s*:\s*\$?\s*({_NUMBER})", re.IGNORECASE)),
 )
-_LAST_NUMBER = re.compile(_NUMBER)
+_LAST_NUMBER = re.compile(_PLAIN)
+_BOXED = re.compile(r"\\(?:boxed|fbox)\{")
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,17 @@ class MathVerdict:
 
 def extract_answer(trace: str) -> tuple[str | None, str]:
     """The final answer and which rule found it. Explicit answer markers win over the last
-    number, and of several marked answers the last one counts (models restate and correct)."""
-    for rule, pattern in _PATTERNS:
-        found = pattern.findall(trace)
+    number, and of several marked answers the last one counts (models restate and correct).
+    Markdown bold ("**Answer:** 7") is read through."""
+    text = trace.replace("**", "")
+    found = _PATTERNS[0][1].findall(text)
+    if found:
+        return _clean(found[-1]), "hash_marks"
+    boxed = _last_boxed(text)
+    if boxed:
+        return _clean(boxed), "boxed"
+    for rule, pattern in _PATTERNS[1:]:
+        found = pattern.findall(text)
         if found:
             return _clean(found[-1]), rule
     numbers = _LAST_NUMBER.findall(trace)
@@ -42,8 +51,22 @@ def extract_answer(trace: str) -> tuple[str | None, str]:
     return None, "none"
 
 
+def _last_boxed(text: str) -> str | None:
+    """The content of the last \\boxed{...}, braces balanced (\\boxed{\\frac{3}{4}} is common)."""
+    starts = [m.end() for m in _BOXED.finditer(text)]
+    if not starts:
+        return None
+    depth, start = 1, starts[-1]
+    for i in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[start:i] or None
+    return None
+
+
 def _clean(raw: str) -> str:
-    return raw.replace("$", "").replace(",", "").replace(" ", "").strip()
+    cleaned = raw.replace("$", "").replace(",", "").replace(" ", "").strip().rstrip(".")
+    return re.sub(r"\\[dt]frac", r"\\frac", cleaned)
 
 
 def _timeout() -> int | None:

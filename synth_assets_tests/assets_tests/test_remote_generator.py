@@ -28,6 +28,8 @@ def responder(prompt: str, params: dict[str, Any]) -> str:
     """Numbered tasks for Self-Instruct prompts (the first math list is refused, to exercise
     parse failures; the stage then asks again), a checkable answer for math, prose otherwise."""
     h = int(hashlib.sha256(json.dumps([prompt, params], sort_keys=True).encode()).hexdigest(), 16)
+    if "### Your grade" in prompt:
+        return f"Score: {h % 10 + 1}\nGraded by the test judge."
     if "Come up with a series" in prompt:
         if "math word problems" in prompt and (not REFUSED or REFUSED[0] == prompt):
             REFUSED.append(prompt)
@@ -54,12 +56,13 @@ def test_openai_backend_through_the_graph(tmp_path: Path, monkeypatch: pytest.Mo
                     "name": "api",
                     "regime": "accumulate",
                     "generator": {"backend": "openai", "model": "gpt-test", "base_url": f"{server.url}/v1"},
+                    "judge": {"backend": "openai", "model": "judge-test", "base_url": f"{server.url}/v1"},
                 }
             ],
         }
         graph = Graph(tmp_path, config, env={"OPENAI_API_KEY": KEY})
         assert graph.materialize("human_data").success
-        keys = ["seed_set", "generated_instructions", "cot_traces"]
+        keys = ["seed_set", "generated_instructions", "cot_traces", "verified_traces"]
         first = graph.materialize_keys(keys, partition_key("api", 0))
         assert first.success
         calls_after_first = len(server.log.entries)
@@ -74,6 +77,12 @@ def test_openai_backend_through_the_graph(tmp_path: Path, monkeypatch: pytest.Mo
         assert m1["cache_misses"] > 0 and m1["cost_usd"] > 0 and m1["input_tokens"] > 0
         assert m2["cache_hits"] == m1["cache_misses"] and m2["cache_misses"] == 0 and m2["cost_usd"] == 0
         assert m1["generator"] == "openai:gpt-test"
+    judged = meta["first"]["verified_traces"]
+    assert judged["judge_generator"] == "openai:judge-test" and judged["judge_cache_misses"] > 0
+    assert meta["second"]["verified_traces"]["judge_cache_misses"] == 0
+    verified = graph.table("verified_traces")
+    assert verified["judge_score"].between(1, 10).all()
+    assert set(verified["verifier"]) <= {"math_reference", "self_consistency", "llm_judge"}
     tasks = graph.table("generated_instructions")
     failures = tasks[tasks["failure"].notna()]
     assert len(failures) and failures["failure"].str.startswith("parse:").all()

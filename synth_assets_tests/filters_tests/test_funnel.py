@@ -13,6 +13,8 @@ def _trace(task_id: str, instruction: str, response: str, **kw) -> dict:
         "verdict": "unverifiable",
         "error": None,
         "finish_reason": "stop",
+        "origin": "synthetic",
+        "evidence": "",
     }
     return {**base, **kw}
 
@@ -73,3 +75,36 @@ def test_instruction_and_response_do_not_run_together_in_duplicate_keys() -> Non
     out = run_funnel(rows, [], FunnelConfig(rouge_threshold=1.0))
     # not an exact duplicate; the same words in another order are a near duplicate
     assert out["drop_reason"].tolist() == [None, "near_duplicate"]
+
+
+def test_heuristics_perplexity_and_diversity_steps_name_what_they_saw() -> None:
+    human = [f"Describe how a {w} works. It {v} and people rely on it." for v in VERBS for w in HUMAN_WORDS]
+    # rows the band is calibrated on (every fifth) are inside it by construction
+    inside = [human[i].split(". ", 1) for i in (0, 10, 20, 35)]
+    rows = pd.DataFrame(
+        [
+            _trace("a", "Draw a picture of your house", "It has a red door."),  # Self-Instruct keyword rule
+            _trace("b", "Write a program that adds numbers", "print(1 + 2)"),  # Self-Instruct prefix rule
+            _trace("c", "Repeat after me please now", "go " * 40),  # a loop
+            _trace("d", "Describe how a kettle works today", "zq xv jj kk pp ww yy qq zz vv"),  # off-distribution
+            *(_trace(t, f"{i}.", r, task_source="pool") for t, (i, r) in zip("efgh", inside, strict=True)),
+        ]
+    )
+    cfg = FunnelConfig(min_words=3, perplexity_quantiles=(0.0, 1.0), target_size=2)
+    out = run_funnel(rows, pool_instructions=[], cfg=cfg, human_texts=human)
+    reasons = dict(zip(out["task_id"], out["drop_reason"], strict=True))
+    details = dict(zip(out["task_id"], out["drop_detail"], strict=True))
+    assert reasons["a"] == "self_instruct_rules" and "picture" in details["a"]
+    assert reasons["b"] == "self_instruct_rules" and "Write a program" in details["b"]
+    assert reasons["c"] == "garbage" and "'go'" in details["c"]
+    assert reasons["d"] == "perplexity" and "above the human band" in details["d"]
+    survivors = out[out["task_id"].isin(list("efgh"))]
+    assert (survivors["perplexity"] > 0).all()
+    assert sorted(survivors["drop_reason"].fillna("kept")) == ["diversity", "diversity", "kept", "kept"]
+    assert survivors["drop_detail"].dropna().str.startswith("Jaccard distance").all()
+    counts = funnel_counts(out)
+    assert counts["entering"] == sum(v for k, v in counts.items() if k.startswith("dropped:")) + counts["kept"]
+
+
+HUMAN_WORDS = ["kettle", "lamp", "bicycle", "clock", "radio", "fridge", "stove", "phone"]
+VERBS = ["heats water", "gives light", "moves you", "keeps time", "plays songs"]

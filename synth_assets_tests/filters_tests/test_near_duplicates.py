@@ -30,3 +30,10 @@ def test_short_and_empty_texts() -> None:
     assert shingles("") == set()
     assert shingles("Hi") == {b"hi"}
     assert [d.kept for d in near_duplicates(["", "", "hi"], 0.8)] == [True, False, True]
+
+
+def test_a_threshold_above_what_lsh_can_band_still_works() -> None:
+    from synth_assets.filters.near_duplicates import near_duplicates
+
+    decisions = near_duplicates(["a b c d e f g h", "a b c d e f g h", "a b c d e f g x"], threshold=0.99)
+    assert [d.kept for d in decisions] == [True, False, True]

@@ -16,6 +16,31 @@ from synth_assets.verify import check_math_answer, extract_answer
         ("#### 41", "42", False, "41"),
         ("I think 12, no wait, the answer is 14", "12", False, "14"),
         ("I don't know how to do this.", "5", False, None),
+        # formats models write, seen in real traces
+        ("So $\\boxed{\\frac{3}{4}}$ of the cake is left.", "0.75", True, "\\frac{3}{4}"),
+        ("The final answer is $\\boxed{1,024}$.", "1024", True, "1024"),
+        ("**Answer:** 15", "15", True, "15"),
+        ("Final answer: 1,000,000", "1000000", True, "1000000"),
+        ("The answer is \\dfrac{1}{2}.", "1/2", True, "\\frac{1}{2}"),
+        ("The answer is 3.50.", "3.5", True, "3.50"),
+        ("Each ticket costs $12.\nThe answer is $48.", "48", True, "48"),
+        ("Temperature drops by 7 degrees, so it is -3 now. The answer is -3", "-3", True, "-3"),
+        ("She saves 40% of 50, which is 20.\n#### 20", "20", True, "20"),
+        ("The answer is 45%", "0.45", True, "45%"),
+        (
+            "First, 3 boxes hold 4 pencils each: 3 * 4 = 12. Then she buys 8 more: 12 + 8 = 20. "
+            "Finally she gives away 5: 20 - 5 = 15. So she has 15 pencils left.",
+            "15",
+            True,
+            "15",
+        ),
+        ("The answer is 12.\n\nQuestion: Tom has 3 apples and eats 1.", "12", True, "12"),
+        # wrong answers must be rejected, by value
+        ("#### 1,235", "1234.5", False, "1235"),
+        ("The answer is 0.7", "3/4", False, "0.7"),
+        ("\\boxed{5}", "6", False, "5"),
+        ("**Answer:** 16", "15", False, "16"),
+        ("So he has 20 - 5 = 15 left, plus the 2 he found.", "17", False, "2"),
     ],
 )
 def test_extraction_and_comparison(trace: str, reference: str, passed: bool, extracted: str | None) -> None:
