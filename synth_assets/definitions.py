@@ -10,6 +10,7 @@ from dagster_duckdb import DuckDBResource
 from synth_assets.assets import human_data
 from synth_assets.assets.checks import build_human_check, build_stage_check, lineage_unbroken
 from synth_assets.assets.collapse import build_collapse_assets, collapse_report
+from synth_assets.assets.exports import build_export_assets
 from synth_assets.assets.partitions import build_partitions
 from synth_assets.assets.pipeline import GROUP as PIPELINE_GROUP
 from synth_assets.assets.pipeline import build_pipeline_assets
@@ -29,7 +30,8 @@ ROUND_JOB = "round_job"
 NIGHTLY_JOB = "nightly_job"
 SQL_JOB = "sql_models_job"
 REPORT_JOB = "report_job"
-ROUND_EXTRAS = ("student_model", "collapse_metrics")  # per-round assets outside the pipeline group
+# per-round assets outside the pipeline group
+ROUND_EXTRAS = ("student_model", "collapse_metrics", "preference_pairs", "training_files")
 
 
 def build_assets(experiments: ExperimentsFile) -> list[dg.AssetsDefinition]:
@@ -38,6 +40,7 @@ def build_assets(experiments: ExperimentsFile) -> list[dg.AssetsDefinition]:
         human_data.heldout_human,
         *build_pipeline_assets(build_partitions(experiments), {e.generator.backend for e in experiments.experiments}),
         *build_collapse_assets(build_partitions(experiments)),
+        *build_export_assets(build_partitions(experiments)),
         collapse_report,
         *build_sql_assets(),
     ]

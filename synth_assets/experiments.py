@@ -74,6 +74,8 @@ class Sizes(_Strict):
     math_problems_per_round: int = Field(4, ge=0, description="new math word problems to request")
     reference_tasks_per_round: int = Field(6, ge=0, description="pool tasks with ground truth to re-solve")
     samples_per_task: int = Field(2, ge=1, le=64, description="k chain-of-thought samples per task")
+    min_verified_per_task: int = Field(1, ge=1, description="verified traces wanted per task with a reference")
+    max_attempts: int = Field(2, ge=1, le=20, description="rounds of k samples for tasks short of verified traces")
     in_context_examples: int = Field(8, ge=1, le=32)
     mix_size: int = Field(40, ge=1, description="training rows per round (N) for replace and fractions")
 

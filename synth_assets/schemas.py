@@ -17,11 +17,17 @@ _CONTRACT = [
     dg.TableColumn("run_id", "VARCHAR", description="Dagster run that materialized the row"),
 ]
 _TASK = [
-    dg.TableColumn("family", "VARCHAR", description="'general' (Self-Instruct tasks) or 'math' (word problems)"),
+    dg.TableColumn(
+        "family", "VARCHAR", description="'general' (Self-Instruct tasks), 'math' (word problems) or 'code' (HumanEval)"
+    ),
     dg.TableColumn("task_type", "VARCHAR", description="finer type: writing, classification, ..., math"),
     dg.TableColumn("instruction", "VARCHAR", description="the task or problem statement"),
     dg.TableColumn("input", "VARCHAR", description="optional task input; empty string when none"),
-    dg.TableColumn("reference_answer", "VARCHAR", description="ground-truth final answer, when one exists"),
+    dg.TableColumn(
+        "reference_answer",
+        "VARCHAR",
+        description="ground truth when one exists: the final answer (math) or the unit tests as JSON (code)",
+    ),
 ]
 _RESPONSE = [dg.TableColumn("response", "VARCHAR", description="reference solution or generated response")]
 _TRACE = [
@@ -31,7 +37,8 @@ _TRACE = [
         "VARCHAR",
         description="'generated' (this round's new task) or 'pool' (a task with ground truth from seed_set)",
     ),
-    dg.TableColumn("sample_index", "INTEGER", description="which of the k samples for the task"),
+    dg.TableColumn("sample_index", "INTEGER", description="which sample of the task (attempt x k + i)"),
+    dg.TableColumn("attempt", "INTEGER", description="rejection-sampling attempt that produced the trace (0 first)"),
     dg.TableColumn("finish_reason", "VARCHAR", description="'stop', 'length' or 'error'"),
     dg.TableColumn("completion_tokens", "INTEGER", description="tokens generated for this trace"),
     dg.TableColumn("error", "VARCHAR", description="error class when the call failed; null otherwise"),
@@ -46,7 +53,8 @@ _VERDICT = [
     dg.TableColumn(
         "verifier",
         "VARCHAR",
-        description="what gave the verdict: 'math_reference', 'self_consistency', 'llm_judge' or 'none'",
+        description="what gave the verdict: 'math_reference', 'unit_tests' (sandboxed), 'self_consistency', "
+        "'llm_judge' or 'none'",
     ),
     dg.TableColumn("extracted_answer", "VARCHAR", description="final answer extracted from the trace"),
     dg.TableColumn("evidence", "VARCHAR", description="why the verifier decided as it did"),
@@ -110,6 +118,17 @@ VERIFIED_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT)
 FILTERED_SET = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT, _FILTER)
 FINAL_MIX = _schema(_CONTRACT, _TASK, _RESPONSE)
 COLLAPSE_METRICS = _schema(_METRICS)
+_PAIR = [
+    dg.TableColumn("task_id", "VARCHAR", description="the task both traces answer"),
+    dg.TableColumn("prompt", "VARCHAR", description="the user turn: instruction and input"),
+    dg.TableColumn("chosen", "VARCHAR", description="a trace verified against ground truth"),
+    dg.TableColumn("rejected", "VARCHAR", description="a trace of the same task that failed verification"),
+    dg.TableColumn("chosen_id", "VARCHAR", description="filtered_set id of the chosen trace"),
+    dg.TableColumn("rejected_id", "VARCHAR", description="filtered_set id of the rejected trace"),
+    dg.TableColumn("chosen_evidence", "VARCHAR", description="why the chosen trace passed"),
+    dg.TableColumn("rejected_evidence", "VARCHAR", description="why the rejected trace failed"),
+]
+PREFERENCE_PAIRS = _schema(_CONTRACT, _PAIR)
 
 
 def column_names(schema: dg.TableSchema) -> list[str]:

@@ -9,7 +9,8 @@ def test_code_location_loads_every_stage() -> None:
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     sql_models = {m.name for m in load_models()}
     collapse = {"student_model", "collapse_metrics", "collapse_report"}
-    assert keys == {"human_seeds", "heldout_human", *STAGES, *collapse, *sql_models}
+    exports = {"preference_pairs", "training_files"}
+    assert keys == {"human_seeds", "heldout_human", *STAGES, *collapse, *exports, *sql_models}
 
 
 def test_jobs_and_partitions() -> None:

@@ -9,6 +9,8 @@ from synth_assets.assets.resources import PipelineConfig
 from synth_assets.seeds.fingerprint import fingerprint
 from synth_assets.seeds.human_pool import human_rows
 
+HUMANEVAL_SEEDS = 20  # code tasks in the pool; each costs a sandboxed test run per trace
+
 GROUP = "human_data"
 
 
@@ -37,9 +39,11 @@ def _result(df: pd.DataFrame, pipeline_config: PipelineConfig) -> dg.Output:
     code_version="1",
 )
 def human_seeds(context: dg.AssetExecutionContext, pipeline_config: PipelineConfig) -> dg.Output:
-    """Project-authored instruction tasks (9 task types, with reference responses) and grade-school
-    math problems (worked solution and numeric answer): the round-0 pool of every experiment."""
-    return _result(human_rows(pipeline_config.seeds_dir, context.run.run_id, "human_seeds"), pipeline_config)
+    """Project-authored instruction tasks (9 task types, with reference responses), grade-school
+    math problems (worked solution and numeric answer) and the first HumanEval problems (reference
+    solution, unit tests): the round-0 pool of every experiment."""
+    rows = human_rows(pipeline_config.seeds_dir, context.run.run_id, "human_seeds", HUMANEVAL_SEEDS)
+    return _result(rows, pipeline_config)
 
 
 @dg.asset(

@@ -117,7 +117,18 @@ def build_pipeline_assets(
             df, stats = sample_traces(
                 tasks, seed_set, exp, round_, gen, context.run.run_id, progress_logger(context, "trace sampling")
             )
-        return dg.Output(df, metadata={**table_metadata(df), "sampling": _stats_md(stats), **llm_metadata(gen)})
+        counts = {k: v for k, v in asdict(stats).items() if k not in ("rejection", "attempt_log")}
+        return dg.Output(
+            df,
+            metadata={
+                **table_metadata(df),
+                "sampling": dg.MetadataValue.md(counts_table(counts, "statistic", "value")),
+                "rejection_sampling": dg.MetadataValue.md(counts_table(stats.rejection, "statistic", "value")),
+                "attempts": dg.MetadataValue.md(markdown_table(pd.DataFrame(stats.attempt_log), None, 20)),
+                **{k: dg.MetadataValue.float(float(v)) for k, v in stats.rejection.items() if k.startswith("pass_at")},
+                **llm_metadata(gen),
+            },
+        )
 
     @dg.asset(**common, kinds={"duckdb", "pandas"}, metadata=_meta(schemas.VERIFIED_TRACES))
     def verified_traces(

@@ -23,7 +23,7 @@ from synth_assets import schemas
 from synth_assets.filters.funnel import STEPS
 
 VERDICTS = ["passed", "failed", "no_answer", "unverifiable", "consistent", "inconsistent", "judged"]
-VERIFIERS = ["math_reference", "self_consistency", "llm_judge", "none"]
+VERIFIERS = ["math_reference", "unit_tests", "self_consistency", "llm_judge", "none"]
 SAMPLE = 5
 STAGE_SCHEMAS = {
     "human_seeds": schemas.HUMAN_SEEDS,

@@ -83,16 +83,16 @@ def run_funnel(
     junk = (out["instruction"] + "\n" + out["response"].fillna("")).map(
         lambda t: garbage_reason(t, cfg.min_unique_token_ratio, cfg.min_alpha_ratio)
     )
-    drop(junk.notna() & (out["origin"] == "synthetic"), "garbage", junk)
+    prose = out["family"] != "code"  # code is symbols by nature and its own checks are its tests
+    drop(junk.notna() & (out["origin"] == "synthetic") & prose, "garbage", junk)
     # normalised text has no newline, so "\n" separates the fields unambiguously (pandas drops "\x00")
     keys = out["instruction"].map(normalized) + "\n" + out["response"].fillna("").map(normalized)
     drop(alive() & keys.where(alive()).duplicated(keep="first"), "exact_duplicate")
     _near_duplicates(out, alive(), keys, cfg.near_duplicate_threshold)
     _novelty(out, generated & alive(), pool_instructions, cfg.rouge_threshold)
     if cfg.perplexity_quantiles and human_texts:
-        _perplexity(
-            out, alive() & (out["origin"] == "synthetic"), fit_band(human_texts, cfg.perplexity_quantiles), drop
-        )
+        band = fit_band(human_texts, cfg.perplexity_quantiles)
+        _perplexity(out, alive() & (out["origin"] == "synthetic") & prose, band, drop)
     if cfg.judge_threshold is not None and "judge_score" in out:
         low = out["judge_score"].notna() & (out["judge_score"] < cfg.judge_threshold)
         detail = out["judge_score"].map(lambda s: f"judge score {s:.0f} below {cfg.judge_threshold:g}")

@@ -1,7 +1,8 @@
 """Chain-of-thought sampling: k diverse solution paths per task.
 
 Math tasks are prompted few-shot in the seed solutions' own format (steps, then `#### N`), so the
-answer line is where the verifier looks; general tasks get a plain instruction-following chat turn.
+answer line is where the verifier looks; code tasks (HumanEval) continue the function stub with
+HumanEval's stop sequences; general tasks get a plain instruction-following chat turn.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from dataclasses import dataclass
 from synth_assets.llm.base import GenerationRequest
 
 GENERAL_SYSTEM = "You are a helpful assistant. Think the task through briefly, then give a complete, direct response."
+CODE_SYSTEM = "Complete the Python function. Reply with the complete function in one ```python block."
+# HumanEval's stop sequences: the function ends where the next top-level statement begins.
+CODE_STOPS = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#")
 MATH_HEADER = "Solve each problem step by step. End with a line '#### <number>'.\n\n"
 
 
@@ -44,6 +48,17 @@ def trace_request(
             top_p=top_p,
             seed=seed,
             stop=("\n\nQuestion:", "\nQuestion:"),
+        )
+    if family == "code":  # HumanEval: the model continues the function after its docstring
+        return GenerationRequest(
+            prompt=instruction,
+            system=CODE_SYSTEM,
+            mode="continue",
+            max_tokens=max_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            seed=seed,
+            stop=CODE_STOPS,
         )
     prompt = instruction if not task_input else f"{instruction}\n\nInput:\n{task_input}"
     return GenerationRequest(

@@ -8,6 +8,8 @@ import pandas as pd
 
 from synth_assets import schemas
 from synth_assets.rows import contract, row_id
+from synth_assets.seeds.humaneval import SOURCE as HUMANEVAL_SOURCE
+from synth_assets.seeds.humaneval import humaneval_tasks
 from synth_assets.seeds.loaders import (
     INSTRUCTION_FILE,
     MATH_FILE,
@@ -16,8 +18,9 @@ from synth_assets.seeds.loaders import (
 )
 
 
-def human_rows(folder: Path, run_id: str, stage: str) -> pd.DataFrame:
-    """All human rows of one folder (seeds or held-out), instruction tasks then math problems."""
+def human_rows(folder: Path, run_id: str, stage: str, code_tasks: int = 0) -> pd.DataFrame:
+    """All human rows of one folder (seeds or held-out), instruction tasks, math problems, then
+    `code_tasks` HumanEval problems (their tests as the reference)."""
     rows = []
     for task in load_instruction_tasks(folder):
         content = {
@@ -49,6 +52,22 @@ def human_rows(folder: Path, run_id: str, stage: str) -> pd.DataFrame:
                 **contract(None, None, row_id(stage, None, None, [], content), [], "human", None, None, run_id),
                 **content,
                 "source_ref": f"{folder.name}/{MATH_FILE}#{problem.id}",
+            }
+        )
+    for task in humaneval_tasks(code_tasks):
+        content = {
+            "family": "code",
+            "task_type": "code",
+            "instruction": task["prompt"],
+            "input": "",
+            "reference_answer": task["tests"],
+            "response": task["solution"],
+        }
+        rows.append(
+            {
+                **contract(None, None, row_id(stage, None, None, [], content), [], "human", None, None, run_id),
+                **content,
+                "source_ref": f"{HUMANEVAL_SOURCE}#{task['id']}",
             }
         )
     return pd.DataFrame(rows, columns=schemas.column_names(schemas.HUMAN_SEEDS))

@@ -1,23 +1,27 @@
-"""cot_traces: k sampled step-by-step solutions per task.
+"""cot_traces: k sampled step-by-step solutions per task, resampled where they can be checked.
 
 Tasks are this round's generated instructions plus a sample of pool tasks that carry a ground
-truth answer (the rejection-sampling half: re-solve problems we can check).
+truth answer. The second kind is rejection sampling: their traces are checked as they arrive and
+tasks short of verified traces get more attempts (only those), so what reaches training is
+right by construction.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from synth_assets.experiments import Experiment
 from synth_assets.generate.cot import WorkedExample, trace_request
+from synth_assets.generate.rejection_sampling import RejectionLog
 from synth_assets.generate.roles import with_role
 from synth_assets.generate.sampling import derived_rng, derived_seed
-from synth_assets.llm.base import ProgressFn, TextGenerator
+from synth_assets.llm.base import Generation, GenerationRequest, ProgressFn, TextGenerator
 from synth_assets.mix.regimes import sample
 from synth_assets.rows import prompt_hash
 from synth_assets.stages._rows import TASK_FIELDS, frame, make_row, nullable, task_fields
+from synth_assets.verify.ground_truth import check_ground_truth, has_ground_truth
 
 MATH_SHOTS = 2
 
@@ -27,6 +31,9 @@ class TraceStats:
     tasks_generated: int = 0
     tasks_from_pool: int = 0
     failed_calls: int = 0
+    resampled_tasks: int = 0
+    rejection: dict[str, int | float] = field(default_factory=dict)
+    attempt_log: list[dict[str, int | float]] = field(default_factory=list)
 
 
 def task_table(generated: pd.DataFrame, pool: pd.DataFrame, exp: Experiment, round_: int) -> pd.DataFrame:
@@ -56,55 +63,99 @@ def sample_traces(
     run_id: str,
     progress: ProgressFn | None = None,
 ) -> tuple[pd.DataFrame, TraceStats]:
-    cfg, k = exp.generator, exp.sizes.samples_per_task
+    """k samples of every task, then further attempts of k for the tasks with a reference that
+    still lack `sizes.min_verified_per_task` verified traces, up to `sizes.max_attempts`."""
+    sizes, k = exp.sizes, exp.sizes.samples_per_task
     stats = TraceStats(
         tasks_generated=int((tasks["task_source"] == "generated").sum()),
         tasks_from_pool=int((tasks["task_source"] == "pool").sum()),
     )
-    jobs = []
-    for task in tasks.to_dict("records"):
-        shots = _shots(pool, task["task_id"], exp, round_) if task["family"] == "math" else []
-        for i in range(k):
-            seed = derived_seed(exp.seed + cfg.seed, round_, task["task_id"], i)
-            request = trace_request(
-                task["family"],
-                task["instruction"],
-                task["input"] or "",
-                shots,
-                cfg.trace_max_tokens,
-                cfg.temperature,
-                cfg.top_p,
-                seed,
-            )
-            jobs.append((task, i, with_role(request, cfg, sample_index=i)))
-    results = generator.generate([req for *_, req in jobs], progress)
-    rows = []
-    for (task, i, request), result in zip(jobs, results, strict=True):
-        stats.failed_calls += not result.ok
-        content = {
-            **{k: nullable(v) for k, v in task_fields(task).items()},
-            "response": result.text.strip(),
-            "task_id": task["task_id"],
-            "sample_index": i,
-        }
-        extra = {
-            "task_source": task["task_source"],
-            "finish_reason": result.finish_reason,
-            "completion_tokens": result.completion_tokens,
-            "error": result.error,
-        }
-        rows.append(
-            make_row(
-                "cot_traces",
-                exp.name,
-                round_,
-                [task["task_id"]],
-                "synthetic",
-                generator.label,
-                prompt_hash(request.prompt),
-                run_id,
-                content,
-                extra,
-            )
-        )
+    records = tasks.to_dict("records")
+    shots = {t["task_id"]: _shots(pool, t["task_id"], exp, round_) if t["family"] == "math" else [] for t in records}
+    references = {
+        t["task_id"]: t["reference_answer"]
+        for t in records
+        if has_ground_truth(t["family"], nullable(t["reference_answer"]))
+    }
+    log = RejectionLog(wanted=sizes.min_verified_per_task)
+    rows: list[dict] = []
+    todo = records
+    for attempt in range(sizes.max_attempts):
+        if not todo:
+            break
+        jobs = [(task, attempt * k + i) for task in todo for i in range(k)]
+        requests = [_request(task, shots[task["task_id"]], index, exp, round_) for task, index in jobs]
+        results = generator.generate(requests, progress)
+        checked = []
+        for (task, index), request, result in zip(jobs, requests, results, strict=True):
+            stats.failed_calls += not result.ok
+            rows.append(_row(task, index, attempt, request, result, exp, round_, generator.label, run_id))
+            if task["task_id"] in references:
+                ok = (
+                    result.ok
+                    and check_ground_truth(
+                        task["family"], task["instruction"], result.text, references[task["task_id"]]
+                    ).passed
+                )
+                checked.append((task["task_id"], ok))
+        log.record_attempt(attempt, checked)
+        short = set(log.short(references))
+        todo = [t for t in records if t["task_id"] in short]
+        stats.resampled_tasks += len(todo) if attempt + 1 < sizes.max_attempts else 0
+    stats.attempt_log = log.attempts
+    stats.rejection = log.summary(k)
     return frame(rows, "COT_TRACES"), stats
+
+
+def _request(task: dict, shots: list[WorkedExample], index: int, exp: Experiment, round_: int) -> GenerationRequest:
+    cfg = exp.generator
+    seed = derived_seed(exp.seed + cfg.seed, round_, task["task_id"], index)
+    request = trace_request(
+        task["family"],
+        task["instruction"],
+        task["input"] or "",
+        shots,
+        cfg.trace_max_tokens,
+        cfg.temperature,
+        cfg.top_p,
+        seed,
+    )
+    return with_role(request, cfg, sample_index=index)
+
+
+def _row(
+    task: dict,
+    index: int,
+    attempt: int,
+    request: GenerationRequest,
+    result: Generation,
+    exp: Experiment,
+    round_: int,
+    label: str,
+    run_id: str,
+) -> dict:
+    content = {
+        **{k: nullable(v) for k, v in task_fields(task).items()},
+        "response": result.text.strip(),
+        "task_id": task["task_id"],
+        "sample_index": index,
+    }
+    extra = {
+        "task_source": task["task_source"],
+        "attempt": attempt,
+        "finish_reason": result.finish_reason,
+        "completion_tokens": result.completion_tokens,
+        "error": result.error,
+    }
+    return make_row(
+        "cot_traces",
+        exp.name,
+        round_,
+        [task["task_id"]],
+        "synthetic",
+        label,
+        prompt_hash(request.prompt),
+        run_id,
+        content,
+        extra,
+    )

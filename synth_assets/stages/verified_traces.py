@@ -16,7 +16,8 @@ import pandas as pd
 from synth_assets.generate.sampling import derived_seed
 from synth_assets.llm.base import TextGenerator
 from synth_assets.stages._rows import derive_row, frame, nullable
-from synth_assets.verify import check_math_answer, extract_answer
+from synth_assets.verify import extract_answer
+from synth_assets.verify.ground_truth import check_ground_truth, has_ground_truth
 from synth_assets.verify.judge import judge_evidence, judge_request
 from synth_assets.verify.self_consistency import vote
 
@@ -30,13 +31,14 @@ _CARRIED = (
     "task_id",
     "task_source",
     "sample_index",
+    "attempt",
     "finish_reason",
     "completion_tokens",
     "error",
 )
 
 
-GROUND_TRUTH = ("math_reference",)
+GROUND_TRUTH = ("math_reference", "unit_tests")
 
 
 def verdict_for(trace: dict) -> dict:
@@ -48,10 +50,9 @@ def verdict_for(trace: dict) -> dict:
             "evidence": f"generation failed: {trace['error']}",
         }
     reference = nullable(trace["reference_answer"])
-    if trace["family"] == "math" and reference is not None:
-        v = check_math_answer(trace["response"], reference)
-        verdict = "passed" if v.passed else ("no_answer" if v.extracted is None else "failed")
-        return {"verdict": verdict, "verifier": "math_reference", "extracted_answer": v.extracted, "evidence": v.reason}
+    if has_ground_truth(trace["family"], reference):
+        v = check_ground_truth(trace["family"], trace["instruction"], trace["response"], reference)
+        return {"verdict": v.verdict, "verifier": v.verifier, "extracted_answer": v.extracted, "evidence": v.evidence}
     return {
         "verdict": "unverifiable",
         "verifier": "none",

@@ -34,6 +34,24 @@ def conform(df: pd.DataFrame, schema: dg.TableSchema) -> pd.DataFrame:
     return out
 
 
+def add_missing_columns(connection, schema_name: str, table: str, schema: dg.TableSchema) -> list[str]:
+    """A warehouse written by an older version gains the columns added since, as NULLs, instead
+    of refusing every new partition."""
+    existing = {
+        row[0]
+        for row in connection.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            [schema_name, table],
+        ).fetchall()
+    }
+    added = []
+    for column in schema.columns:
+        if column.name not in existing:
+            connection.execute(f'alter table {schema_name}.{table} add column "{column.name}" {column.type}')
+            added.append(column.name)
+    return added
+
+
 class SchemaPandasTypeHandler(DuckDBPandasTypeHandler):
     def handle_output(self, context: dg.OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection) -> None:
         schema = (context.definition_metadata or {}).get(SCHEMA_KEY)
@@ -43,6 +61,9 @@ class SchemaPandasTypeHandler(DuckDBPandasTypeHandler):
         table = f"{table_slice.schema}.{table_slice.table}"
         rows = conform(obj, schema)
         connection.execute(f"create table if not exists {table} ({ddl(schema)})")
+        added = add_missing_columns(connection, table_slice.schema, table_slice.table, schema)
+        if added:
+            context.log.info(f"{table}: added columns {', '.join(added)} (null in partitions written before)")
         connection.execute(f"insert into {table} by name select * from rows")
         context.add_output_metadata(
             {"dagster/partition_row_count" if context.has_partition_key else "dagster/row_count": len(rows)}

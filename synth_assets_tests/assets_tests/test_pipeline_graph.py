@@ -220,3 +220,28 @@ def test_students_metrics_and_report_per_round(graph: Graph, two_rounds) -> None
     assert meta["grid"].value.startswith("![collapse_grid](data:image/png;base64,")
     pixels = image.imread(graph.settings.data_dir / "reports" / "collapse" / "collapse_grid.png")
     assert (pixels[..., :3] < 0.95).any(axis=-1).mean() > 0.01
+
+
+def test_training_files_and_rejection_metadata_of_a_real_round(graph: Graph, two_rounds) -> None:
+    import datasets
+
+    result = graph.materialize("exports", partition_key("acc", 0))
+    assert result.success
+    meta = {
+        e.asset_key.to_user_string(): {
+            k: v.value for k, v in e.step_materialization_data.materialization.metadata.items()
+        }
+        for e in result.get_asset_materialization_events()
+    }
+    files = meta["training_files"]
+    mix = graph.table("final_mix", "where experiment = 'acc' and round = 0")
+    assert files["sft_rows"] == len(mix) and files["dpo_pairs"] == meta["preference_pairs"]["dagster/row_count"]
+    sft = datasets.load_dataset("parquet", data_files=files["sft_parquet"], split="train")
+    assert sorted(sft["id"]) == sorted(mix["id"])
+    traces = graph.table("cot_traces", "where experiment = 'acc' and round = 0")
+    assert traces["attempt"].min() == 0 and traces["attempt"].max() <= 1  # max_attempts 2 by default
+    [cot] = [
+        e for e in two_rounds[0].get_asset_materialization_events() if e.asset_key.to_user_string() == "cot_traces"
+    ]
+    cot_meta = cot.step_materialization_data.materialization.metadata
+    assert "pass_at_1" in cot_meta and "rejection_sampling" in cot_meta

@@ -14,6 +14,7 @@ def _trace(task_id: str, instruction: str, response: str, **kw) -> dict:
         "error": None,
         "finish_reason": "stop",
         "origin": "synthetic",
+        "family": "general",
         "evidence": "",
     }
     return {**base, **kw}

@@ -25,7 +25,8 @@ def main() -> None:
     args = parser.parse_args()
     server = SimpleNamespace(url=args.url)  # only its address is needed here
     cache = ResponseCache(args.cache)
-    remote = backend(args.provider, server, batch=args.batch, ledger=cache, concurrency=4)  # type: ignore[arg-type]
+    # a fixed window of 4, so the test knows how many calls can be in flight at the kill
+    remote = backend(args.provider, server, batch=args.batch, ledger=cache, concurrency=4, adaptive=False)  # type: ignore[arg-type]
     GenerationSession(remote, cache).generate(requests(args.n))
 
 

@@ -46,3 +46,24 @@ def test_declared_schema_creates_typed_tables_even_for_empty_partitions(tmp_path
 def test_conform_rejects_schema_drift() -> None:
     with pytest.raises(ValueError, match=r"missing \['score', 'part'\], unexpected \['extra'\]"):
         conform(pd.DataFrame({"id": [], "parent_ids": [], "extra": []}), SCHEMA)
+
+
+def test_a_warehouse_from_an_older_version_gains_the_new_columns() -> None:
+    import dagster as dg
+    import duckdb
+
+    from synth_assets.storage.io_manager import add_missing_columns
+
+    con = duckdb.connect()
+    con.execute("create schema main2; create table main2.t (id VARCHAR, kept BOOLEAN)")
+    con.execute("insert into main2.t values ('a', true)")
+    schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn("id", "VARCHAR"),
+            dg.TableColumn("kept", "BOOLEAN"),
+            dg.TableColumn("drop_detail", "VARCHAR"),
+        ]
+    )
+    assert add_missing_columns(con, "main2", "t", schema) == ["drop_detail"]
+    assert add_missing_columns(con, "main2", "t", schema) == []
+    assert con.execute("select id, drop_detail from main2.t").fetchall() == [("a", None)]

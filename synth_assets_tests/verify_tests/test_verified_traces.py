@@ -37,6 +37,7 @@ def _trace(task: str, response: str, family: str = "math", reference: str | None
         "task_id": task,
         "task_source": "generated",
         "sample_index": 0,
+        "attempt": 0,
         "finish_reason": "stop",
         "completion_tokens": 5,
         "error": kw.get("error"),

@@ -1,0 +1,81 @@
+"""Per round: DPO preference pairs as a table, and the round's training files (SFT from final_mix,
+DPO from the pairs) as JSONL and Parquet under `data/exports/<experiment>/<round>/`."""
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from synth_assets import schemas
+from synth_assets.assets.metadata import OWNERS, markdown_table, table_metadata
+from synth_assets.assets.partitions import PARTITION_EXPR, resolve
+from synth_assets.assets.resources import PipelineConfig
+from synth_assets.export.files import write_jsonl_and_parquet
+from synth_assets.export.formats import dpo_record, sft_record
+from synth_assets.stages._rows import nullable
+from synth_assets.stages.preference_pairs import preference_pairs as build_pairs
+from synth_assets.stages.verified_traces import GROUND_TRUTH
+
+GROUP = "exports"
+
+
+def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    common = {"partitions_def": partitions, "group_name": GROUP, "code_version": "1", "owners": OWNERS}
+
+    @dg.asset(
+        **common,
+        kinds={"duckdb", "pandas"},
+        metadata={"partition_expr": PARTITION_EXPR, "dagster/column_schema": schemas.PREFERENCE_PAIRS},
+    )
+    def preference_pairs(
+        context: dg.AssetExecutionContext, pipeline_config: PipelineConfig, filtered_set: pd.DataFrame
+    ) -> dg.Output:
+        """(prompt, chosen, rejected) for DPO: per task checked against ground truth, a passing
+        trace that survived the funnel against a trace that failed verification."""
+        exp, round_ = resolve(context, pipeline_config.experiments())
+        df = build_pairs(filtered_set, exp.name, round_, context.run.run_id)
+        checked = filtered_set[filtered_set["verifier"].isin(GROUND_TRUTH)]
+        return dg.Output(
+            df,
+            metadata={
+                **table_metadata(df),
+                "pairs": dg.MetadataValue.md(markdown_table(df, ["task_id", "prompt", "chosen", "rejected"], 5)),
+                "tasks_paired": dg.MetadataValue.int(df["task_id"].nunique() if len(df) else 0),
+                "tasks_checked": dg.MetadataValue.int(checked["task_id"].nunique()),
+            },
+        )
+
+    @dg.asset(**common, kinds={"parquet", "json"})
+    def training_files(
+        context: dg.AssetExecutionContext,
+        pipeline_config: PipelineConfig,
+        final_mix: pd.DataFrame,
+        preference_pairs: pd.DataFrame,
+    ) -> dg.MaterializeResult:
+        """The round's training data as files any trainer reads: SFT conversations (`messages`)
+        from final_mix and DPO pairs (`prompt`/`chosen`/`rejected`), each as JSONL and Parquet."""
+        exp, round_ = resolve(context, pipeline_config.experiments())
+        folder = Path(pipeline_config.data_dir) / "exports" / exp.name / str(round_)
+        sft = write_jsonl_and_parquet((sft_record(_plain(r)) for r in final_mix.to_dict("records")), folder / "sft")
+        dpo = write_jsonl_and_parquet(
+            (dpo_record(_plain(r)) for r in preference_pairs.to_dict("records")), folder / "dpo"
+        )
+        files = {
+            f"{kind}_{fmt}": dg.MetadataValue.path(str(p))
+            for kind, paths in (("sft", sft), ("dpo", dpo))
+            for fmt, p in paths.items()
+        }
+        return dg.MaterializeResult(
+            metadata={
+                **files,
+                "sft_rows": dg.MetadataValue.int(len(final_mix)),
+                "dpo_pairs": dg.MetadataValue.int(len(preference_pairs)),
+                "sft_sample": dg.MetadataValue.md(markdown_table(final_mix, ["id", "instruction", "response"], 3)),
+            }
+        )
+
+    return [preference_pairs, training_files]
+
+
+def _plain(row: dict) -> dict:
+    return {k: nullable(v) for k, v in row.items()}

@@ -1,0 +1,1 @@
+"""Training files: SFT conversations and DPO preference pairs, as JSONL and Parquet."""

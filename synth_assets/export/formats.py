@@ -1,0 +1,37 @@
+"""Rows to training records in the conversational formats TRL and the Hugging Face stack read:
+SFT as `messages`, DPO as `prompt` / `chosen` / `rejected` message lists."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def user_turn(instruction: str, task_input: str | None) -> str:
+    return instruction if not task_input else f"{instruction}\n\nInput:\n{task_input}"
+
+
+def sft_record(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "messages": [
+            {"role": "user", "content": user_turn(row["instruction"], row.get("input"))},
+            {"role": "assistant", "content": row["response"]},
+        ],
+        "origin": row["origin"],
+        "experiment": row["experiment"],
+        "round": int(row["round"]),
+    }
+
+
+def dpo_record(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "prompt": [{"role": "user", "content": row["prompt"]}],
+        "chosen": [{"role": "assistant", "content": row["chosen"]}],
+        "rejected": [{"role": "assistant", "content": row["rejected"]}],
+        "chosen_id": row["chosen_id"],
+        "rejected_id": row["rejected_id"],
+        "experiment": row["experiment"],
+        "round": int(row["round"]),
+    }

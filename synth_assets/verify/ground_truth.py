@@ -1,0 +1,37 @@
+"""One entry point for checking a trace against a task's ground truth: a number for math, unit
+tests for code. Used by the rejection-sampling loop and by verified_traces, so both agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from synth_assets.verify.code_tests import check_code
+from synth_assets.verify.math_answers import check_math_answer
+
+VERIFIERS = {"math": "math_reference", "code": "unit_tests"}
+
+
+@dataclass(frozen=True)
+class GroundTruthVerdict:
+    verdict: str  # passed, failed, no_answer
+    verifier: str
+    extracted: str | None
+    evidence: str
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "passed"
+
+
+def has_ground_truth(family: str, reference: str | None) -> bool:
+    return family in VERIFIERS and reference is not None
+
+
+def check_ground_truth(family: str, instruction: str, response: str, reference: str) -> GroundTruthVerdict:
+    if family == "code":
+        v = check_code(instruction, response, reference)
+        verdict = "passed" if v.passed else ("no_answer" if v.status == "no_answer" else "failed")
+        return GroundTruthVerdict(verdict, "unit_tests", None, v.reason)
+    m = check_math_answer(response, reference)
+    verdict = "passed" if m.passed else ("no_answer" if m.extracted is None else "failed")
+    return GroundTruthVerdict(verdict, "math_reference", m.extracted, m.reason)
