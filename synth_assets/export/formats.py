@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-
-def user_turn(instruction: str, task_input: str | None) -> str:
-    return instruction if not task_input else f"{instruction}\n\nInput:\n{task_input}"
+from synth_assets.generate.turns import user_turn
 
 
 def sft_record(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from synth_assets.generate.turns import user_turn
 from synth_assets.llm.base import GenerationRequest
 
 GENERAL_SYSTEM = "You are a helpful assistant. Think the task through briefly, then give a complete, direct response."
@@ -39,34 +40,11 @@ def trace_request(
     top_p: float,
     seed: int,
 ) -> GenerationRequest:
+    sampling = {"max_tokens": max_tokens, "temperature": temperature, "top_p": top_p, "seed": seed}
     if family == "math":
         return GenerationRequest(
-            prompt=math_prompt(instruction, shots),
-            mode="continue",
-            max_tokens=max_tokens,
-            temperature=temperature,
-            top_p=top_p,
-            seed=seed,
-            stop=("\n\nQuestion:", "\nQuestion:"),
+            prompt=math_prompt(instruction, shots), mode="continue", stop=("\n\nQuestion:", "\nQuestion:"), **sampling
         )
     if family == "code":  # HumanEval: the model continues the function after its docstring
-        return GenerationRequest(
-            prompt=instruction,
-            system=CODE_SYSTEM,
-            mode="continue",
-            max_tokens=max_tokens,
-            temperature=temperature,
-            top_p=top_p,
-            seed=seed,
-            stop=CODE_STOPS,
-        )
-    prompt = instruction if not task_input else f"{instruction}\n\nInput:\n{task_input}"
-    return GenerationRequest(
-        prompt=prompt,
-        system=GENERAL_SYSTEM,
-        mode="chat",
-        max_tokens=max_tokens,
-        temperature=temperature,
-        top_p=top_p,
-        seed=seed,
-    )
+        return GenerationRequest(prompt=instruction, system=CODE_SYSTEM, mode="continue", stop=CODE_STOPS, **sampling)
+    return GenerationRequest(prompt=user_turn(instruction, task_input), system=GENERAL_SYSTEM, mode="chat", **sampling)

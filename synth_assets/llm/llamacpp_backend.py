@@ -73,7 +73,7 @@ class LlamaCppGenerator:
         self._n_threads = max(1, n_threads // self._workers)
 
     def generate(self, requests: Sequence[GenerationRequest], on_result: ResultFn | None = None) -> list[Generation]:
-        if self._workers > 1 and len(requests) > 1:
+        if self._workers > 1:  # even for one request: ggml never loads into the calling process
             return self._parallel(requests, on_result)
         llm = _load(self._path, self._n_ctx, self._n_threads)
         results = []

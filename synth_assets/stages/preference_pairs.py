@@ -8,7 +8,7 @@ from itertools import cycle
 
 import pandas as pd
 
-from synth_assets.export.formats import user_turn
+from synth_assets.generate.turns import user_turn
 from synth_assets.stages._rows import frame, make_row, nullable
 from synth_assets.stages.verified_traces import GROUND_TRUTH
 

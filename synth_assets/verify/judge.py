@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from synth_assets.generate.turns import user_turn
 from synth_assets.llm.base import Generation, GenerationRequest
 
 JUDGE_SYSTEM = "You are a strict, fair grader of answers written for training a language model."
@@ -19,7 +20,7 @@ _ANY = re.compile(r"\b(10|[1-9])\b")
 
 
 def judge_prompt(instruction: str, task_input: str, response: str) -> str:
-    task = instruction if not task_input else f"{instruction}\n\nInput:\n{task_input}"
+    task = user_turn(instruction, task_input)
     return f"{RUBRIC}\n\n### Task\n{task}\n\n### Response\n{response}\n\n### Your grade"
 
 
