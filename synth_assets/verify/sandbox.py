@@ -1,6 +1,8 @@
 """Run untrusted Python (a model's code and its unit tests) where it cannot hurt the run.
 
 Layers, each covering what the previous cannot:
+- a launcher process that sets the limits and enters the namespaces, then execs the interpreter
+  (no `preexec_fn`: Python code between fork and exec is unsafe in a threaded parent);
 - a separate process of the base interpreter in isolated mode without site-packages (`-I -S`),
   a minimal environment (no API keys), a fresh temporary working directory;
 - resource limits: CPU seconds, address space, file size, no core dumps; a wall-clock timeout
@@ -17,9 +19,8 @@ The isolation actually applied is reported with every result.
 from __future__ import annotations
 
 import contextlib
-import ctypes
+import json
 import os
-import resource
 import secrets
 import shutil
 import subprocess
@@ -32,8 +33,6 @@ from pathlib import Path
 from typing import Literal
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
-MS_REC, MS_PRIVATE = 0x4000, 0x40000
 EXIT_ASSERTION, EXIT_ERROR, EXIT_BLOCKED = 3, 4, 5
 Status = Literal["passed", "failed", "error", "timeout", "blocked"]
 
@@ -116,37 +115,51 @@ class SandboxResult:
         return f"{self.status} in {self.seconds:.2f}s" + (f": {last}" if last else "") + f" [{self.isolation}]"
 
 
-def _set_limits(limits: SandboxLimits) -> None:
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
-    memory = limits.memory_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    files = limits.file_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_FSIZE, (files, files))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def _enter_namespaces(hide: list[str]) -> None:
-    """New user, mount and network namespaces; the hidden directories become empty tmpfs."""
+# The first process in the sandbox: sets the limits, enters the namespaces, then replaces itself
+# with the interpreter that runs the candidate. Doing this in a child of its own, rather than in a
+# `preexec_fn`, keeps Python code out of the window between fork and exec, which is unsafe in a
+# threaded parent such as a Dagster step.
+_LAUNCHER = r"""
+import ctypes, json, os, resource, sys
+cfg = json.loads(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_CPU, (cfg["cpu_s"], cfg["cpu_s"] + 1))
+resource.setrlimit(resource.RLIMIT_AS, (cfg["memory"], cfg["memory"]))
+resource.setrlimit(resource.RLIMIT_FSIZE, (cfg["files"], cfg["files"]))
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+if cfg["namespaces"]:
     libc = ctypes.CDLL(None, use_errno=True)
     uid, gid = os.getuid(), os.getgid()
-    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET) != 0:
-        raise OSError(ctypes.get_errno(), "unshare")
-    Path("/proc/self/setgroups").write_text("deny")
-    Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
-    Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
-    if libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
-        raise OSError(ctypes.get_errno(), "mount private")
-    for path in hide:
+    if libc.unshare(0x10000000 | 0x00020000 | 0x40000000) != 0:  # user, mount, network
+        sys.exit("sandbox: unshare failed, errno %d" % ctypes.get_errno())
+    open("/proc/self/setgroups", "w").write("deny")
+    open("/proc/self/uid_map", "w").write("0 %d 1" % uid)
+    open("/proc/self/gid_map", "w").write("0 %d 1" % gid)
+    if libc.mount(None, b"/", None, 0x4000 | 0x40000, None) != 0:  # MS_REC | MS_PRIVATE
+        sys.exit("sandbox: mount private failed")
+    for path in cfg["hide"]:
         if libc.mount(b"tmpfs", path.encode(), b"tmpfs", 0, b"size=64k,mode=0555") != 0:
-            raise OSError(ctypes.get_errno(), f"mount tmpfs on {path}")
+            sys.exit("sandbox: cannot hide " + path)
+os.execv(cfg["argv"][0], cfg["argv"])
+"""
+
+
+def _launch_argv(limits: SandboxLimits, namespaces: bool, hide: list[str], argv: list[str]) -> list[str]:
+    cfg = {
+        "cpu_s": limits.cpu_s,
+        "memory": limits.memory_mb * 2**20,
+        "files": limits.file_mb * 2**20,
+        "namespaces": namespaces,
+        "hide": hide,
+        "argv": argv,
+    }
+    return [_interpreter(), "-I", "-S", "-c", _LAUNCHER, json.dumps(cfg)]
 
 
 @lru_cache(maxsize=1)
 def namespaces_available() -> bool:
     """Probe once per process: containers and hardened kernels may forbid user namespaces."""
     probe = subprocess.run(
-        [_interpreter(), "-I", "-S", "-c", "pass"],
-        preexec_fn=lambda: _enter_namespaces([]),  # runs in the child only
+        _launch_argv(SandboxLimits(), True, [], [_interpreter(), "-I", "-S", "-c", "pass"]),
         capture_output=True,
         timeout=10,
         check=False,
@@ -173,29 +186,23 @@ def run_python(
         script = _PRELUDE % {"program": program, "check": check, "assertion": EXIT_ASSERTION, "blocked": EXIT_BLOCKED}
         (work / "main.py").write_text(script, encoding="utf-8")
         token = secrets.token_hex(16)
-
-        def prepare() -> None:
-            _set_limits(limits)
-            if isolated:
-                _enter_namespaces(hidden)
-
-        return _run(work, prepare, limits, isolation, token)
+        argv = _launch_argv(limits, isolated, hidden, [_interpreter(), "-I", "-S", "main.py"])
+        return _run(work, argv, limits, isolation, token)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _run(work: Path, prepare: object, limits: SandboxLimits, isolation: str, token: str) -> SandboxResult:
+def _run(work: Path, argv: list[str], limits: SandboxLimits, isolation: str, token: str) -> SandboxResult:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(work), "TMPDIR": str(work), "PYTHONDONTWRITEBYTECODE": "1"}
     start = time.monotonic()
     proc = subprocess.Popen(
-        [_interpreter(), "-I", "-S", "main.py"],
+        argv,
         cwd=work,
         env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
-        preexec_fn=prepare,  # type: ignore[arg-type]  # runs in the child only
     )
     try:
         out, err = proc.communicate((token + "\n").encode(), timeout=limits.wall_s)
