@@ -40,3 +40,17 @@ def tiny_settings(tmp_path: Path) -> Settings:
     shutil.copytree(PROJECT_DATA / "heldout", data / "heldout")
     (data / "experiments.yaml").write_text(yaml.safe_dump(TINY))
     return Settings.from_env({"SYNTH_DATA_DIR": str(data), "DAGSTER_HOME": str(tmp_path / "home")})
+
+
+@pytest.fixture(autouse=True)
+def _no_stale_dagster_state_storage():
+    """Dagster keeps the current defs-state storage in a ContextVar that `with instance:` sets and
+    resets. When the exit runs where the reset is impossible (Dagster then falls back to setting
+    None elsewhere), the variable keeps pointing at a storage whose instance is gone, and the next
+    test that builds a repository fails with "Attempted to resolve undefined DagsterInstance
+    weakref" (seen intermittently, depending on GC timing). Each test starts without one."""
+    from dagster._core.storage.defs_state.base import _current_storage
+
+    _current_storage.set(None)
+    yield
+    _current_storage.set(None)
