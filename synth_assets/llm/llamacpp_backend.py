@@ -9,6 +9,9 @@ from __future__ import annotations
 import importlib.resources
 import multiprocessing
 import multiprocessing.util
+import os
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import lru_cache
@@ -40,9 +43,23 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     A Dagster step is itself a multiprocessing child, whose exit joins its children *before* the
     executor's own atexit hook would stop them: without the finalizer below the step hangs on
     exit. Finalizers with an exit priority run first, so the workers are stopped in time."""
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent, initargs=(os.getpid(),)
+    )
     multiprocessing.util.Finalize(pool, pool.shutdown, kwargs={"wait": True, "cancel_futures": True}, exitpriority=100)
     return pool
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker must not outlive its parent: a terminated run or a SIGKILLed step would otherwise
+    leave two idle processes holding the model (~230 MB each) forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
 def _generate_in_worker(path: str, n_ctx: int, n_threads: int, request: GenerationRequest) -> Generation:

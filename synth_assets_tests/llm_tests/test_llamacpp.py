@@ -1,5 +1,7 @@
 """The embedded model, for real: loaded from site-packages, seeded, failures returned as rows."""
 
+from typing import Any
+
 import pytest
 
 from synth_assets.llm.base import GenerationRequest
@@ -71,3 +73,41 @@ def test_worker_processes_match_one_process_and_let_a_child_process_exit() -> No
     if alive:
         child.kill()
     assert not alive and child.exitcode == 0
+
+
+def _pool_then_wait(pids: Any) -> None:
+    import time as _time
+
+    from synth_assets.llm import llamacpp_backend
+
+    gen = LlamaCppGenerator("SmolLM2-135M-Instruct.Q4_1", n_threads=2, workers=2)
+    gen.generate([GenerationRequest(prompt=f"hi {i}", max_tokens=8, seed=i) for i in range(4)])
+    pids.put(list(llamacpp_backend._pool(2)._processes))
+    _time.sleep(120)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "\\nState:\\tZ" not in status.read()
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_exit_when_their_parent_is_killed() -> None:
+    """A SIGKILLed step (a terminated run) must not leave model processes behind."""
+    import multiprocessing
+    import time
+
+    ctx = multiprocessing.get_context("spawn")
+    pids = ctx.Queue()
+    child = ctx.Process(target=_pool_then_wait, args=(pids,))
+    child.start()
+    workers = pids.get(timeout=90)
+    assert workers and all(_alive(p) for p in workers)  # the pool starts workers as it needs them
+    child.kill()
+    child.join()
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in workers)
