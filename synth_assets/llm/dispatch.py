@@ -63,9 +63,13 @@ class _Budget:
         return estimate
 
     def settle(self, estimate: float, result: Generation) -> None:
-        self.reserved -= estimate
+        self.release(estimate)
         if self.price is not None:
             self.spent += self.price.cost(result.prompt_tokens, result.completion_tokens)
+
+    def release(self, estimate: float) -> None:
+        """A call that failed: nothing was bought, the reservation goes back."""
+        self.reserved -= estimate
 
 
 def backoff_seconds(attempt: int, retry_after: float | None, policy: DispatchPolicy) -> float:
@@ -119,7 +123,7 @@ class _Run:
                 rate_limited += 1
                 self.limit.rate_limited(error.retry_after)
             if not error.retryable or attempts > self.policy.max_retries:
-                self.budget.settle(estimate, failed(error.kind, ""))
+                self.budget.release(estimate)
                 self.on_result(index, failed(error.kind, error.message, attempts, rate_limited))
                 return
             await asyncio.sleep(backoff_seconds(attempts, error.retry_after, self.policy))
@@ -140,9 +144,9 @@ async def dispatch(
     price: Price | None = None,
     secrets: Iterable[str | None] = (),
     spent_before: float = 0.0,
-) -> float:
-    """Returns the total spent, `spent_before` included: the budget covers a whole
-    materialization, which may dispatch several times."""
+) -> None:
+    """`spent_before` counts against the budget too: it covers a whole materialization, which
+    may dispatch several times."""
     run = _Run(
         call=call,
         policy=policy,
@@ -157,4 +161,3 @@ async def dispatch(
     if run.unsent:
         assert policy.budget_usd is not None
         raise BudgetExceeded(policy.budget_usd, run.budget.spent, run.answered, run.unsent)
-    return run.budget.spent

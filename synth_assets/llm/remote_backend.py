@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from synth_assets.llm.base import Generation, GenerationRequest, ResultFn
 from synth_assets.llm.batch import BatchAPI, PollPolicy, run_batches
@@ -74,7 +74,9 @@ class RemoteBackend:
             report(index, result)
 
         run_sync(self._batch(requests, counted) if self.batch else self._online(requests, counted))
-        return [r for r in results if r is not None]
+        if any(r is None for r in results):  # dispatch reports every request or raises
+            raise RuntimeError(f"{self.label}: a request ended without a result")
+        return cast("list[Generation]", results)
 
     async def _online(self, requests: Sequence[GenerationRequest], report: ResultFn) -> None:
         client = self.api.client()

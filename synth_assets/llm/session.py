@@ -80,7 +80,7 @@ class GenerationSession:
             if on_progress:
                 on_progress(done, len(todo))
 
-        returned = self.backend.generate([r for _, r in todo], on_result)
-        for index, result in enumerate(returned):  # a backend that reports only by return value
-            if todo[index][0] not in results:
-                on_result(index, result)
+        self.backend.generate([r for _, r in todo], on_result)
+        unreported = [key for key, _ in todo if key not in results]
+        if unreported:  # the Backend contract: every result goes through on_result
+            raise RuntimeError(f"{self.label} returned without reporting {len(unreported)} of {len(todo)} results")
