@@ -87,10 +87,12 @@ def _pool_then_wait(pids: Any) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """A zombie is dead; a process that exits between open() and read() raises ESRCH
+    (ProcessLookupError), not FileNotFoundError: every OSError means gone."""
     try:
         with open(f"/proc/{pid}/status") as status:
-            return "\\nState:\\tZ" not in status.read()
-    except FileNotFoundError:
+            return "\nState:\tZ" not in status.read()
+    except OSError:
         return False
 
 
