@@ -27,7 +27,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 	touch $@
 
 run: setup
-	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/synth init
 	$(BIN)/synth run
 
 test: setup
@@ -38,7 +38,7 @@ lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 ui: setup
-	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/synth init
 	$(BIN)/dagster dev -w workspace.yaml
 
 clean:

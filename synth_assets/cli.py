@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -12,9 +13,11 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from synth_assets.experiments import ConfigError, load_experiments
+from synth_assets.instance import ensure_instance_config
 from synth_assets.seeds.loaders import SeedFileError, load_instruction_tasks, load_math_problems
 from synth_assets.settings import Settings
 
@@ -31,14 +34,19 @@ def _settings() -> Settings:
     os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
-    if home == settings.dagster_home and not (home / "dagster.yaml").exists():
-        # the project's own instance: no telemetry banner on every run
-        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    if home == settings.dagster_home:  # the project's own instance, never one the user pointed us at
+        ensure_instance_config(home)
     return settings
 
 
+def _say(label: str, style: str, message: str) -> None:
+    """One line, whatever its length, with the message printed literally: user values (names,
+    paths, model labels such as `openai:m`) are never read as markup or emoji codes."""
+    console.print(Text.assemble((label, style), " ", message), soft_wrap=True)
+
+
 def _fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    _say("error:", "bold red", message)
     raise typer.Exit(2)
 
 
@@ -59,13 +67,15 @@ def run(
     log_level: Annotated[str, typer.Option(help="Dagster run log level shown here")] = "INFO",
 ) -> None:
     """Materialize every round of the configured experiments, then print the per-round table."""
+    # `kill` behaves like Ctrl-C (Dagster maps SIGTERM the same way while a run executes)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     settings = _settings()
     try:
         experiments = load_experiments(settings.experiments_file)
         import dagster as dg
 
         from synth_assets.definitions import build_definitions
-        from synth_assets.runner import collapse_summary, round_summary, run_experiments
+        from synth_assets.runner import RunInterrupted, collapse_summary, round_summary, run_experiments
 
         defs = build_definitions(settings)
     except (ConfigError, SeedFileError, KeyError) as exc:
@@ -83,6 +93,12 @@ def run(
 
     try:
         outcomes = run_experiments(defs, experiments, instance, experiment, rounds, resume, show, log_level)
+    except RunInterrupted as exc:
+        _say("interrupted:", "bold yellow", str(exc))
+        raise typer.Exit(128 + exc.signum) from None
+    except KeyboardInterrupt:  # between rounds or before the first: nothing half-written
+        _say("interrupted:", "bold yellow", "between rounds; `synth run --resume` continues")
+        raise typer.Exit(130) from None
     except (RuntimeError, KeyError) as exc:
         _fail(str(exc))
     _print_frame(round_summary(str(settings.warehouse)), "per-round summary")
@@ -96,6 +112,16 @@ def run(
     )
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)
+
+
+@app.command()
+def init() -> None:
+    """Write dagster.yaml for this machine into DAGSTER_HOME (run queue, generation pool) unless
+    one exists; `make ui` and `make run` call it."""
+    settings = Settings.from_env()
+    home = Path(os.environ.get("DAGSTER_HOME", settings.dagster_home))
+    written = ensure_instance_config(home)
+    console.print(f"{home / 'dagster.yaml'}: {'written' if written else 'kept (already there)'}", highlight=False)
 
 
 @app.command()
@@ -126,7 +152,7 @@ def check() -> None:
             except SeedFileError as exc:
                 problems.append(str(exc))
     for p in problems:
-        console.print(f"[bold red]error:[/] {p}", highlight=False)
+        _say("error:", "bold red", p)
     if problems:
         raise typer.Exit(2)
 

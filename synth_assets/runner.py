@@ -3,6 +3,7 @@ so they show up in the UI afterwards (same DAGSTER_HOME)."""
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,39 @@ def plan_rounds(
     return [(e, r) for r in range(top) for e in chosen if r < e.rounds]
 
 
+class RunInterrupted(Exception):
+    """A round stopped by SIGINT or SIGTERM; later rounds and the reports are not started."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.signum = signum
+
+
+def _interruption(result: dg.ExecuteInProcessResult) -> RunInterrupted | None:
+    """Dagster reports an interrupted step as a failure whose source is INTERRUPT; our generation
+    stages say there what they kept and what is left."""
+    for event in result.all_events:
+        data = event.step_failure_data if event.is_step_failure else None
+        source = getattr(getattr(data, "error_source", None), "value", None)
+        if data is not None and source == "INTERRUPT":
+            message = (data.error.message if data.error else "interrupted").strip().splitlines()[0]
+            message = message.removeprefix("synth_assets.llm.interrupts.GenerationInterrupted: ")
+            signum = signal.SIGTERM if "SIGTERM" in message else signal.SIGINT
+            return RunInterrupted(f"{event.step_key}: {message}", signum)
+    return None
+
+
+def _execute(
+    job: dg.JobDefinition, run_config: dict, instance: dg.DagsterInstance, partition_key: str | None = None
+) -> dg.ExecuteInProcessResult:
+    result = job.execute_in_process(
+        run_config=run_config, partition_key=partition_key, instance=instance, raise_on_error=False
+    )
+    if not result.success and (interrupted := _interruption(result)):
+        raise interrupted
+    return result
+
+
 def _first_error(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
@@ -54,11 +88,9 @@ def run_experiments(
     log_level: str = "INFO",
 ) -> list[RoundOutcome]:
     """A failed round stops its experiment's later rounds (they would read a missing mix) but
-    not the other experiments."""
+    not the other experiments; an interrupted round stops everything (`RunInterrupted`)."""
     run_config = {"loggers": {"console": {"config": {"log_level": log_level.upper()}}}}
-    human = defs.resolve_job_def(HUMAN_DATA_JOB).execute_in_process(
-        run_config=run_config, instance=instance, raise_on_error=False
-    )
+    human = _execute(defs.resolve_job_def(HUMAN_DATA_JOB), run_config, instance)
     if not human.success:
         raise RuntimeError(f"human data failed to load: {_first_error(human)}")
     job = defs.resolve_job_def(ROUND_JOB)
@@ -72,9 +104,7 @@ def run_experiments(
             outcome = RoundOutcome(exp.name, round_, "resumed", None, 0.0)
         else:
             start = time.monotonic()
-            result = job.execute_in_process(
-                run_config=run_config, partition_key=key, instance=instance, raise_on_error=False
-            )
+            result = _execute(job, run_config, instance, key)
             outcome = RoundOutcome(
                 exp.name,
                 round_,
@@ -89,9 +119,7 @@ def run_experiments(
         if on_round:
             on_round(outcome)
     if any(o.status == "succeeded" for o in outcomes):
-        report = defs.resolve_job_def(REPORT_JOB).execute_in_process(
-            run_config=run_config, instance=instance, raise_on_error=False
-        )
+        report = _execute(defs.resolve_job_def(REPORT_JOB), run_config, instance)
         if not report.success:
             raise RuntimeError(f"reports failed: {_first_error(report)}")
     return outcomes

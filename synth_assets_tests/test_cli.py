@@ -1,13 +1,19 @@
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from synth_assets.cli import app
+from synth_assets.llm.cache import ResponseCache
+from synth_assets.llm.loopback_server import LoopbackLLMServer
 from synth_assets.settings import Settings
 
 runner = CliRunner()
@@ -56,3 +62,43 @@ def test_run_one_round_prints_the_table_and_warehouse(tiny_settings: Settings) -
     assert "succeeded rep round 0" in out and "per-round summary" in out
     assert str(tiny_settings.warehouse) in out.replace("\n", "")
     assert Path(tiny_settings.dagster_home, "dagster.yaml").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_run_interrupted_mid_stage_exits_within_5s_with_one_line(tiny_settings: Settings, sig: int) -> None:
+    """Ctrl-C during a generation stage of `synth run`: Dagster's interrupt handling and ours
+    together still stop the process in time, say what was kept, and leave it in the cache."""
+    config = yaml.safe_load(tiny_settings.experiments_file.read_text())
+    with LoopbackLLMServer(latency_s=0.3) as server:
+        config["defaults"]["sizes"]["instructions_per_round"] = 400
+        config["defaults"]["generator"] = {
+            "backend": "openai",
+            "model": "m",
+            "base_url": f"{server.url}/v1",
+            "concurrency": 2,
+            "adaptive": False,
+        }
+        tiny_settings.experiments_file.write_text(yaml.safe_dump(config))
+        synth = Path(sys.executable).with_name("synth")
+        proc = subprocess.Popen(
+            [str(synth), "run", "-e", "rep", "--rounds", "1", "--log-level", "WARNING"],
+            env={**os.environ, **_env(tiny_settings)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 180
+        while len(server.log.answered()) < 6:
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        start = time.monotonic()
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+        elapsed = time.monotonic() - start
+    assert elapsed < 5 and proc.returncode == 128 + sig, out + err
+    [line] = [ln for ln in out.splitlines() if ln.startswith("interrupted")]
+    assert "generated_instructions" in line and "answers kept in the response cache" in line
+    kept = int(re.search(r"([\d,]+) answers kept", line).group(1).replace(",", ""))
+    assert kept >= 6 and ResponseCache(tiny_settings.llm_cache_dir).count() == kept
+    assert "Traceback" not in out + err

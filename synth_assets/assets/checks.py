@@ -1,4 +1,8 @@
-"""Blocking data-quality checks on every stage: bad data stops the run before it propagates."""
+"""Blocking data-quality checks on every stage: bad data stops the run before it propagates.
+
+Great Expectations is imported when a check first runs, not when the code location loads: it is
+1.8 s of the start-up of every process that loads the definitions (webserver, daemon, runs).
+"""
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -6,15 +10,6 @@ from dagster_duckdb import DuckDBResource
 from synth_assets.assets.metadata import markdown_table
 from synth_assets.assets.partitions import resolve
 from synth_assets.assets.resources import PipelineConfig
-from synth_assets.checks.expectations import (
-    check_result,
-    contract_suite,
-    heldout_suite,
-    human_fraction_suite,
-    parents_suite,
-    validate,
-    with_derived,
-)
 from synth_assets.lineage import upstream_query, upstreams
 from synth_assets.storage.previous_round import read_partition
 
@@ -48,21 +43,24 @@ def build_stage_check(asset: dg.AssetsDefinition, partitions: dg.PartitionsDefin
     def _check(
         context: dg.AssetCheckExecutionContext, pipeline_config: PipelineConfig, warehouse: DuckDBResource
     ) -> dg.AssetCheckResult:
+        from synth_assets.checks import expectations as gx_suites
+
         exp, round_ = resolve(context, pipeline_config.experiments())
         with warehouse.get_connection() as conn:
             df = read_partition(conn, stage, exp.name, round_)
-        outcomes = validate(df, contract_suite(stage, partitioned=True))
-        derived_suite = parents_suite()
+        outcomes = gx_suites.validate(df, gx_suites.contract_suite(stage, partitioned=True))
+        derived_suite = gx_suites.parents_suite()
         heldout = None
         if stage == "final_mix":
             heldout = _heldout_keys(warehouse)
-            derived_suite += heldout_suite()
+            derived_suite += gx_suites.heldout_suite()
             target = exp.target_human_fraction(round_)
             if target is not None and len(df):
-                derived_suite += human_fraction_suite(target, exp.checks.human_fraction_tolerance + 0.5 / len(df))
-        derived = with_derived(df, _upstream_ids(warehouse, stage, exp.name, round_), heldout)
-        outcomes += validate(derived, derived_suite)
-        return check_result(outcomes, {"rows": len(df)})
+                tolerance = exp.checks.human_fraction_tolerance + 0.5 / len(df)
+                derived_suite += gx_suites.human_fraction_suite(target, tolerance)
+        derived = gx_suites.with_derived(df, _upstream_ids(warehouse, stage, exp.name, round_), heldout)
+        outcomes += gx_suites.validate(derived, derived_suite)
+        return gx_suites.check_result(outcomes, {"rows": len(df)})
 
     return _check
 
@@ -77,9 +75,12 @@ def build_human_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
         description=f"Great Expectations suite for {stage}: schema, ids, human origin only",
     )
     def _check(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+        from synth_assets.checks import expectations as gx_suites
+
         with warehouse.get_connection() as conn:
             df = conn.execute(f"select * from main.{stage}").fetchdf()
-        return check_result(validate(df, contract_suite(stage, partitioned=False)), {"rows": len(df)})
+        outcomes = gx_suites.validate(df, gx_suites.contract_suite(stage, partitioned=False))
+        return gx_suites.check_result(outcomes, {"rows": len(df)})
 
     return _check
 

@@ -89,8 +89,7 @@ def build_pipeline_assets(
     ) -> dg.Output:
         """New tasks and math problems written Self-Instruct style from sampled pool examples."""
         exp, round_ = resolve(context, pipeline_config.experiments())
-        gen = generator.for_round(exp, round_, seed_set, context.log.info)
-        with budget_failure(gen):
+        with generator.for_round(exp, round_, seed_set, context.log.info) as gen, budget_failure(gen):
             df, stats = generate_instructions(
                 seed_set, exp, round_, gen, context.run.run_id, progress_logger(context, "instruction generation")
             )
@@ -111,9 +110,8 @@ def build_pipeline_assets(
     ) -> dg.Output:
         """k chain-of-thought samples per task: this round's new tasks plus pool tasks with ground truth."""
         exp, round_ = resolve(context, pipeline_config.experiments())
-        gen = generator.for_round(exp, round_, seed_set, context.log.info)
         tasks = task_table(generated_instructions, seed_set, exp, round_)
-        with budget_failure(gen):
+        with generator.for_round(exp, round_, seed_set, context.log.info) as gen, budget_failure(gen):
             df, stats = sample_traces(
                 tasks, seed_set, exp, round_, gen, context.run.run_id, progress_logger(context, "trace sampling")
             )
@@ -147,7 +145,7 @@ def build_pipeline_assets(
             judge_max_tokens=exp.judge.max_tokens if exp.judge else 0,
             seed=exp.seed + (exp.judge.seed if exp.judge else 0),
         )
-        with budget_failure(judge) if judge else nullcontext():
+        with judge or nullcontext(), budget_failure(judge) if judge else nullcontext():
             df = verify_traces(cot_traces, exp.name, round_, context.run.run_id, settings)
         stats = verification_stats(df)
         judge_meta = {f"judge_{k}": v for k, v in llm_metadata(judge).items()} if judge else {}

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash
 
 from synth_assets.filters.near_duplicates import NUM_PERM, shingles
 
@@ -26,6 +25,8 @@ class DiversityChoice:
 def farthest_point(texts: Sequence[str], target: int, seed: int = 1) -> DiversityChoice:
     if target >= len(texts):
         return DiversityChoice(list(range(len(texts))), [0.0] * len(texts))
+    from datasketch import MinHash
+
     signatures = np.array(
         [m.hashvalues for m in MinHash.bulk([shingles(t) for t in texts], num_perm=NUM_PERM, seed=seed)]
     )

@@ -16,8 +16,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from datasketch import MinHash, MinHashLSH
-
 NUM_PERM = 128
 # datasketch cannot band 128 permutations above ~0.98; LSH only proposes candidates and each is
 # confirmed by the exact Jaccard, so a lower LSH threshold costs a little time, never precision.
@@ -41,6 +39,8 @@ def jaccard(a: set[bytes], b: set[bytes]) -> float:
 
 
 def near_duplicates(texts: Sequence[str], threshold: float = 0.8, seed: int = 1) -> list[NearDuplicateDecision]:
+    from datasketch import MinHash, MinHashLSH  # scipy underneath: imported where it is used
+
     sets = [shingles(t) for t in texts]
     signatures = MinHash.bulk(sets, num_perm=NUM_PERM, seed=seed)
     lsh = MinHashLSH(threshold=min(threshold, LSH_MAX_THRESHOLD), num_perm=NUM_PERM)

@@ -24,7 +24,11 @@ class AnthropicAPI(HTTPProvider):
 
     def client(self) -> anthropic.AsyncAnthropic:
         return anthropic.AsyncAnthropic(
-            api_key=self._api_key, base_url=self._base_url, max_retries=0, timeout=self._timeout_s
+            api_key=self._api_key,
+            base_url=self._base_url,
+            max_retries=0,
+            timeout=self._timeout_s,
+            http_client=anthropic.DefaultAsyncHttpxClient(**self.http_options()),
         )
 
     def params(self, request: GenerationRequest) -> dict[str, Any]:

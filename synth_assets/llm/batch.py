@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from synth_assets.llm.base import Generation, GenerationRequest, ResultFn, failed
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.errors import classify
+from synth_assets.llm.interrupts import StopRequest
 
 LogFn = Callable[[str], None]
 
@@ -44,7 +45,9 @@ async def run_batches(
     poll: PollPolicy,
     log: LogFn,
     secrets: Sequence[str] = (),
+    stop: StopRequest | None = None,
 ) -> None:
+    stop = stop or StopRequest()
     index = {key: i for i, (key, _) in enumerate(keyed)}
     by_batch: dict[str, list[str]] = defaultdict(list)
     fresh = []
@@ -56,7 +59,7 @@ async def run_batches(
             fresh.append((key, request))
     for batch_id, keys in by_batch.items():
         log(f"resuming batch {batch_id} ({len(keys)} requests already submitted)")
-    if fresh:
+    if fresh and not stop.requested:
         batch_id = await api.submit(client, fresh)
         for key, _ in fresh:
             if ledger is not None:
@@ -64,7 +67,10 @@ async def run_batches(
         by_batch[batch_id] = [k for k, _ in fresh]
         log(f"submitted batch {batch_id} with {len(fresh)} requests")
     await asyncio.gather(
-        *(_finish(api, client, b, keys, index, report, ledger, poll, log, secrets) for b, keys in by_batch.items())
+        *(
+            _finish(api, client, b, keys, index, report, ledger, poll, log, secrets, stop)
+            for b, keys in by_batch.items()
+        )
     )
 
 
@@ -79,8 +85,10 @@ async def _finish(
     poll: PollPolicy,
     log: LogFn,
     secrets: Sequence[str],
+    stop: StopRequest,
 ) -> None:
-    await _wait(api, client, batch_id, poll, log, secrets)
+    if not await _wait(api, client, batch_id, poll, log, secrets, stop):
+        return  # stopped: the ledger still names the batch, the next run collects it
     wanted = set(keys)
     async for key, result in api.collect(client, batch_id):
         if key in wanted:
@@ -95,18 +103,27 @@ async def _finish(
 
 
 async def _wait(
-    api: BatchAPI, client: Any, batch_id: str, poll: PollPolicy, log: LogFn, secrets: Sequence[str]
-) -> None:
+    api: BatchAPI, client: Any, batch_id: str, poll: PollPolicy, log: LogFn, secrets: Sequence[str], stop: StopRequest
+) -> bool:
+    """True once the batch has ended; False if a stop was requested first."""
     delay, errors = poll.initial_s, 0
-    while True:
+    while not stop.requested:
         try:
             if await api.finished(client, batch_id):
-                return
+                return True
         except Exception as exc:  # a poll that fails is retried; the batch itself is unaffected
             error = classify(exc, secrets)
             errors += 1
             if not error.retryable or errors > poll.max_poll_errors:
                 raise RuntimeError(f"polling batch {batch_id} failed: {error.message}") from None
             log(f"poll of batch {batch_id} failed ({error.kind}); retrying")
-        await asyncio.sleep(delay)
+        await _sleep_unless_stopped(delay, stop)
         delay = min(poll.max_s, delay * poll.factor)
+    return False
+
+
+async def _sleep_unless_stopped(seconds: float, stop: StopRequest) -> None:
+    """Polls may be minutes apart; a signal must not wait for the next one."""
+    end = asyncio.get_running_loop().time() + seconds
+    while not stop.requested and (left := end - asyncio.get_running_loop().time()) > 0:
+        await asyncio.sleep(min(left, 0.2))

@@ -1,6 +1,11 @@
 """The async engine behind the remote backends: many requests in flight, paced to the provider's
 limits, retried with backoff, each answer reported the moment it arrives, and a spending budget
 that is checked before a request is sent rather than after the money is gone.
+
+Cost per request must not grow with the stage: a fixed pool of workers pulls from one iterator
+(no coroutine per request), and a finished call hands its slot to one waiting worker. The first
+version woke every waiting request on each completion and fell to 0.69 of the raw SDK's
+throughput at 20,000 requests.
 """
 
 from __future__ import annotations
@@ -8,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from synth_assets.llm.base import Generation, GenerationRequest, ResultFn, failed
 from synth_assets.llm.errors import classify
+from synth_assets.llm.interrupts import GRACE_S, StopRequest
 from synth_assets.llm.pricing import Price, estimate_request_cost, estimated_tokens
 from synth_assets.llm.ratelimit import AdaptiveLimit, Pacer, read_rate_headers
 
@@ -82,6 +88,20 @@ def backoff_seconds(attempt: int, retry_after: float | None, policy: DispatchPol
 
 
 @dataclass
+class DispatchReport:
+    """What one dispatch did: `sent` requests got a slot and a budget reservation; `unsent` never
+    left (budget closed or a stop requested); `wakeups` counts slot hand-offs between workers."""
+
+    answered: int = 0
+    failed: int = 0
+    sent: int = 0
+    unsent: int = 0
+    wakeups: int = 0
+    workers: int = 0
+    stopped: bool = False
+
+
+@dataclass
 class _Run:
     call: CallFn
     policy: DispatchPolicy
@@ -91,21 +111,28 @@ class _Run:
     requests: Pacer
     tokens: Pacer
     budget: _Budget
-    unsent: int = 0
-    answered: int = 0
+    stop: StopRequest
+    report: DispatchReport
 
-    async def one(self, index: int, request: GenerationRequest) -> None:
+    async def worker(self, feed: Iterator[tuple[int, GenerationRequest]]) -> None:
+        """Workers share one iterator, so memory follows the number of workers, not of requests."""
+        for index, request in feed:
+            if self.stop.requested or self.budget.closed or not await self.one(index, request):
+                return
+
+    async def one(self, index: int, request: GenerationRequest) -> bool:
+        """False when the request could not be sent (the budget is spent or a stop was asked)."""
         attempts = rate_limited = 0
         estimate = 0.0
         while True:
             attempts += 1
             async with self.limit:
                 if attempts == 1:  # reserve when a slot is free, so finished calls free budget first
-                    reserved = self.budget.reserve(request)
+                    reserved = None if self.stop.requested else self.budget.reserve(request)
                     if reserved is None:
-                        self.unsent += 1
-                        return
+                        return False
                     estimate = reserved
+                    self.report.sent += 1
                 await self.requests.acquire()
                 await self.tokens.acquire(sum(estimated_tokens(request)))
                 try:
@@ -116,16 +143,17 @@ class _Run:
                     self._learn(headers)
                     self.limit.succeeded()
                     self.budget.settle(estimate, result)
-                    self.answered += 1
+                    self.report.answered += 1
                     self.on_result(index, replace(result, attempts=attempts, rate_limited=rate_limited))
-                    return
+                    return True
             if error.kind == "rate_limited":
                 rate_limited += 1
                 self.limit.rate_limited(error.retry_after)
-            if not error.retryable or attempts > self.policy.max_retries:
+            if not error.retryable or attempts > self.policy.max_retries or self.stop.requested:
                 self.budget.release(estimate)
+                self.report.failed += 1
                 self.on_result(index, failed(error.kind, error.message, attempts, rate_limited))
-                return
+                return True
             await asyncio.sleep(backoff_seconds(attempts, error.retry_after, self.policy))
 
     def _learn(self, headers: Mapping[str, str]) -> None:
@@ -136,6 +164,13 @@ class _Run:
             self.limit.pause_until(time.monotonic() + reset)
 
 
+def worker_count(policy: DispatchPolicy) -> int:
+    """As many workers as the limit can ever open slots. Spare workers queued for a slot cost a
+    hand-off per request; measured at 256 in flight, twice as many workers ran 20% slower."""
+    slots = max(policy.concurrency, policy.max_concurrency) if policy.adaptive else policy.concurrency
+    return max(1, slots)
+
+
 async def dispatch(
     requests: Sequence[GenerationRequest],
     call: CallFn,
@@ -144,9 +179,16 @@ async def dispatch(
     price: Price | None = None,
     secrets: Iterable[str | None] = (),
     spent_before: float = 0.0,
-) -> None:
-    """`spent_before` counts against the budget too: it covers a whole materialization, which
-    may dispatch several times."""
+    stop: StopRequest | None = None,
+    grace_s: float = GRACE_S,
+) -> DispatchReport:
+    """A fixed pool of workers pulls requests from one iterator; each result goes to `on_result`
+    the moment it arrives. `spent_before` counts against the budget too: it covers a whole
+    materialization, which may dispatch several times. After `stop` is requested no request is
+    sent; calls in flight get `grace_s` to finish (a second signal ends that at once), the rest
+    are cancelled and stay unreported."""
+    report = DispatchReport()
+    stop = stop or StopRequest()
     run = _Run(
         call=call,
         policy=policy,
@@ -156,8 +198,40 @@ async def dispatch(
         requests=Pacer(policy.requests_per_minute),
         tokens=Pacer(policy.tokens_per_minute, burst=4096),
         budget=_Budget(policy.budget_usd, price, spent_before),
+        stop=stop,
+        report=report,
     )
-    await asyncio.gather(*(run.one(i, r) for i, r in enumerate(requests)))
-    if run.unsent:
+    feed = iter(enumerate(requests))
+    report.workers = min(worker_count(policy), len(requests))
+    workers = [asyncio.ensure_future(run.worker(feed)) for _ in range(report.workers)]
+    await _until_done_or_stopped(workers, stop, grace_s)
+    report.wakeups = run.limit.wakeups
+    report.stopped = stop.requested
+    report.unsent = len(requests) - report.sent
+    if report.unsent and not stop.requested:
         assert policy.budget_usd is not None
-        raise BudgetExceeded(policy.budget_usd, run.budget.spent, run.answered, run.unsent)
+        raise BudgetExceeded(policy.budget_usd, run.budget.spent, report.answered, report.unsent)
+    return report
+
+
+async def _until_done_or_stopped(workers: list[asyncio.Future[None]], stop: StopRequest, grace_s: float) -> None:
+    loop = asyncio.get_running_loop()
+    stopped, hurry = asyncio.Event(), asyncio.Event()
+    stop.listen(lambda n: loop.call_soon_threadsafe((stopped if n == 1 else hurry).set))
+    if stop.requested:
+        stopped.set()
+    everything = asyncio.gather(*workers)
+    signal_seen = asyncio.ensure_future(stopped.wait())
+    try:
+        await asyncio.wait([everything, signal_seen], return_when=asyncio.FIRST_COMPLETED)
+        if not everything.done():  # a stop: nothing new is sent; wait briefly for calls in flight
+            impatient = asyncio.ensure_future(hurry.wait())
+            await asyncio.wait([everything, impatient], timeout=grace_s, return_when=asyncio.FIRST_COMPLETED)
+            impatient.cancel()
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        else:
+            everything.result()  # a worker's own error (an on_result that raised) surfaces here
+    finally:
+        signal_seen.cancel()

@@ -207,6 +207,8 @@ def _iso(t: datetime) -> str:
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 resets connections when a client opens hundreds at once
+    request_queue_size = 4096
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up (timeout, killed process) is part of the scenarios, not news."""

@@ -25,7 +25,11 @@ class OpenAIAPI(HTTPProvider):
 
     def client(self) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(
-            api_key=self._api_key, base_url=self._base_url, max_retries=0, timeout=self._timeout_s
+            api_key=self._api_key,
+            base_url=self._base_url,
+            max_retries=0,
+            timeout=self._timeout_s,
+            http_client=openai.DefaultAsyncHttpxClient(**self.http_options()),
         )
 
     def params(self, request: GenerationRequest) -> dict[str, Any]:

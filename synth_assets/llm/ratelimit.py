@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections import deque
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
@@ -41,7 +42,11 @@ class Pacer:
 
 
 class AdaptiveLimit:
-    """At most `limit` calls in flight; the limit grows while calls succeed and halves on a 429."""
+    """At most `limit` calls in flight; the limit grows while calls succeed and halves on a 429.
+
+    A finished call wakes at most as many waiters as there are free slots (one, usually), never
+    all of them: with a waiter per request that was O(N) work per completion and O(N^2) a stage.
+    `wakeups` counts them, so a test can hold the bound without a clock."""
 
     def __init__(self, initial: int, maximum: int, adaptive: bool) -> None:
         self.limit = float(initial)
@@ -49,27 +54,56 @@ class AdaptiveLimit:
         self.adaptive = adaptive
         self.in_flight = 0
         self.peak = initial
-        self._cond = asyncio.Condition()
+        self.wakeups = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
         self._last_cut = 0.0
         self._paused_until = 0.0
 
+    def _free(self) -> int:
+        return max(1, int(self.limit)) - self.in_flight
+
     async def __aenter__(self) -> None:
-        async with self._cond:
-            await self._cond.wait_for(lambda: self.in_flight < max(1, int(self.limit)))
+        if self._free() > 0 and not self._waiters:
             self.in_flight += 1
+        else:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter  # resolved with the slot already counted as ours
+            except asyncio.CancelledError:
+                if waiter.cancelled():
+                    self._waiters.remove(waiter)  # at most one entry per worker, not per request
+                else:
+                    self._release()  # handed a slot while being cancelled: give it back
+                raise
         pause = self._paused_until - time.monotonic()
         if pause > 0:
-            await asyncio.sleep(pause)
+            try:
+                await asyncio.sleep(pause)
+            except asyncio.CancelledError:
+                self._release()  # `async with` never entered, so __aexit__ will not run
+                raise
 
     async def __aexit__(self, *exc: object) -> None:
-        async with self._cond:
-            self.in_flight -= 1
-            self._cond.notify_all()
+        self._release()
+
+    def _release(self) -> None:
+        self.in_flight -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        """Hand free slots to the longest waiters, first come first served."""
+        while self._waiters and self._free() > 0:
+            waiter = self._waiters.popleft()
+            self.in_flight += 1
+            waiter.set_result(None)
+            self.wakeups += 1
 
     def succeeded(self) -> None:
         if self.adaptive and self.limit < self.maximum:
             self.limit = min(self.maximum, self.limit + 1.0 / self.limit)
             self.peak = max(self.peak, int(self.limit))
+            self._wake()
 
     def rate_limited(self, retry_after: float | None) -> None:
         """Halve once per burst of 429s (calls already in flight report the same overload)."""

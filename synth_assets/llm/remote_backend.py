@@ -12,6 +12,7 @@ from synth_assets.llm.base import Generation, GenerationRequest, ResultFn
 from synth_assets.llm.batch import BatchAPI, PollPolicy, run_batches
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.dispatch import BudgetExceeded, DispatchPolicy, dispatch
+from synth_assets.llm.interrupts import GenerationInterrupted, StopRequest, stop_on_signals
 from synth_assets.llm.pricing import Price, estimate_request_cost
 
 T = TypeVar("T")
@@ -28,14 +29,16 @@ class ProviderAPI(BatchAPI, Protocol):
     def call(self, client: Any, request: GenerationRequest) -> Awaitable[tuple[Generation, Mapping[str, str]]]: ...
 
 
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Dagster assets are synchronous; notebooks already run a loop, so go through a thread there."""
+def run_sync(main: Callable[[], Coroutine[Any, Any, T]], stop: StopRequest) -> T:
+    """Dagster assets are synchronous; notebooks already run a loop, so go through a thread there.
+    On the main thread SIGINT and SIGTERM set `stop` while the loop runs (see `interrupts`)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        with asyncio.Runner() as runner, stop_on_signals(stop, runner.get_loop()):
+            return runner.run(main())
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+        return pool.submit(asyncio.run, main()).result()
 
 
 class RemoteBackend:
@@ -73,28 +76,38 @@ class RemoteBackend:
             self.spent += self.price.cost(result.prompt_tokens, result.completion_tokens) if self.price else 0.0
             report(index, result)
 
-        run_sync(self._batch(requests, counted) if self.batch else self._online(requests, counted))
+        stop = StopRequest()
+        run = self._batch if self.batch else self._online
+        run_sync(lambda: run(requests, counted, stop), stop)
+        if stop.signum is not None:
+            kept = sum(1 for r in results if r is not None and r.ok)
+            raise GenerationInterrupted(stop.signum, kept, len(requests) - kept, self.label)
         if any(r is None for r in results):  # dispatch reports every request or raises
             raise RuntimeError(f"{self.label}: a request ended without a result")
         return cast("list[Generation]", results)
 
-    async def _online(self, requests: Sequence[GenerationRequest], report: ResultFn) -> None:
+    async def _online(self, requests: Sequence[GenerationRequest], report: ResultFn, stop: StopRequest) -> None:
         client = self.api.client()
         try:
             call = lambda request: self.api.call(client, request)  # noqa: E731 - binds the open client
-            await dispatch(requests, call, self.policy, report, self.price, self.api.secrets, self.spent)
+            await dispatch(requests, call, self.policy, report, self.price, self.api.secrets, self.spent, stop)
         finally:
             await client.close()
 
-    async def _batch(self, requests: Sequence[GenerationRequest], report: ResultFn) -> None:
-        """The budget is checked up front here: a batch cannot be stopped half-way cheaply."""
+    async def _batch(self, requests: Sequence[GenerationRequest], report: ResultFn, stop: StopRequest) -> None:
+        """The budget is checked up front here: a batch cannot be stopped half-way cheaply. A stop
+        ends the polling; the ledger keeps the batch, so the next run collects it."""
         affordable = self._affordable(requests)
         keyed = [(r.key(self.label), r) for r in requests[:affordable]]
         client = self.api.client()
         try:
-            await run_batches(self.api, client, keyed, report, self.ledger, self.poll, self._log, self.api.secrets)
+            await run_batches(
+                self.api, client, keyed, report, self.ledger, self.poll, self._log, self.api.secrets, stop
+            )
         finally:
             await client.close()
+        if stop.requested:
+            return
         if affordable < len(requests):
             assert self.policy.budget_usd is not None
             raise BudgetExceeded(self.policy.budget_usd, self.spent, affordable, len(requests) - affordable)

@@ -14,13 +14,11 @@ import pandas as pd
 from synth_assets.collapse.ngram_lm import KneserNeyLM, build_vocab
 from synth_assets.collapse.texts import training_texts
 from synth_assets.experiments import BackendConfig, ConfigError, Experiment
-from synth_assets.llm.anthropic_backend import AnthropicAPI
 from synth_assets.llm.base import Backend
 from synth_assets.llm.batch import PollPolicy
 from synth_assets.llm.cache import ResponseCache
-from synth_assets.llm.dispatch import DispatchPolicy
+from synth_assets.llm.dispatch import DispatchPolicy, worker_count
 from synth_assets.llm.llamacpp_backend import LlamaCppGenerator
-from synth_assets.llm.openai_backend import OpenAIAPI
 from synth_assets.llm.pricing import Price
 from synth_assets.llm.remote_backend import RemoteBackend
 from synth_assets.llm.session import GenerationSession
@@ -37,7 +35,8 @@ class GeneratorResource(dg.ConfigurableResource):
     """Machine-level knobs and credentials; model and sampling choices live in the experiment config."""
 
     n_threads: int = 2
-    llamacpp_workers: int = 2
+    llamacpp_workers: int = 1  # one process decoding batches on n_threads beats processes of one thread
+    llamacpp_parallel: int = 16  # sequences per batch
     n_ctx: int = 2048
     artifacts_dir: str = "data/artifacts"
     cache_dir: str | None = "data/cache/llm"
@@ -78,7 +77,11 @@ class GeneratorResource(dg.ConfigurableResource):
     ) -> Backend:
         if cfg.backend == "llamacpp":
             return LlamaCppGenerator(
-                cfg.model, n_ctx=self.n_ctx, n_threads=self.n_threads, workers=self.llamacpp_workers
+                cfg.model,
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                workers=self.llamacpp_workers,
+                parallel=self.llamacpp_parallel,
             )
         if cfg.backend not in KEY_ENV:
             raise ConfigError(f"experiment {exp.name!r}: {role}.backend {cfg.backend!r} cannot serve this role")
@@ -90,7 +93,7 @@ class GeneratorResource(dg.ConfigurableResource):
                 f"experiment {exp.name!r}: {role}.backend is {cfg.backend!r} but {KEY_ENV[cfg.backend]} is not set "
                 "in the environment of the Dagster code location"
             )
-        api_cls = AnthropicAPI if cfg.backend == "anthropic" else OpenAIAPI
+        api_cls = _provider_api(cfg.backend)
         policy = DispatchPolicy(
             concurrency=cfg.concurrency,
             max_concurrency=cfg.max_concurrency,
@@ -101,7 +104,7 @@ class GeneratorResource(dg.ConfigurableResource):
             budget_usd=cfg.budget_usd,
         )
         return RemoteBackend(
-            api_cls(cfg.model, key, cfg.base_url, cfg.timeout_s),
+            api_cls(cfg.model, key, cfg.base_url, cfg.timeout_s, connections=worker_count(policy)),
             policy,
             price,
             batch=cfg.batch,
@@ -117,3 +120,14 @@ class GeneratorResource(dg.ConfigurableResource):
         previous = partition_key(exp.name, round_ - 1)
         artifact = load_student(self.artifacts_dir, previous)
         return StudentGenerator(artifact.model, f"student:{previous}@{artifact.lineage.get('version', '?')}")
+
+
+def _provider_api(backend: str) -> type:
+    """Imported when a remote backend is used: the SDKs cost ~1 s of every process's start-up."""
+    if backend == "anthropic":
+        from synth_assets.llm.anthropic_backend import AnthropicAPI
+
+        return AnthropicAPI
+    from synth_assets.llm.openai_backend import OpenAIAPI
+
+    return OpenAIAPI

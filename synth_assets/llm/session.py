@@ -31,20 +31,24 @@ class GenerationSession:
         self.stats = CallStats()
         self._log = log or (lambda _msg: None)
 
+    def __enter__(self) -> GenerationSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Free what the backend holds (a local model's processes and memory) when a stage ends."""
+        close = getattr(self.backend, "close", None)
+        if close is not None:
+            close()
+
     def generate(
         self, requests: Sequence[GenerationRequest], on_progress: ProgressFn | None = None
     ) -> list[Generation]:
         keys = [r.key(self.label) for r in requests]
-        results: dict[str, Generation] = {}
-        pending: dict[str, GenerationRequest] = {}
-        for key, request in zip(keys, requests, strict=True):
-            if key in results or key in pending:
-                continue
-            hit = self.cache.get(key) if self.cache is not None else None
-            if hit is not None:
-                results[key] = hit
-            else:
-                pending[key] = request
+        results: dict[str, Generation] = self.cache.get_many(keys) if self.cache is not None else {}
+        pending = {k: r for k, r in zip(keys, requests, strict=True) if k not in results}
         self.stats.requests += len(requests)
         self.stats.cache_hits += len(results)
         self.stats.cache_misses += len(pending)

@@ -1,7 +1,8 @@
 """cot_traces: k sampled step-by-step solutions per task, resampled where they can be checked.
 
 Tasks are this round's generated instructions plus a sample of pool tasks that carry a ground
-truth answer. The second kind is rejection sampling: their traces are checked as they arrive and
+truth answer; math is prompted few-shot with the round's worked examples (`round_shots`). The
+second kind is rejection sampling: their traces are checked as they arrive and
 tasks short of verified traces get more attempts (only those), so what reaches training is
 right by construction.
 """
@@ -47,10 +48,15 @@ def task_table(generated: pd.DataFrame, pool: pd.DataFrame, exp: Experiment, rou
     return pd.concat([gen[cols], ref[cols]], ignore_index=True)
 
 
-def _shots(pool: pd.DataFrame, task_id: str, exp: Experiment, round_: int) -> list[WorkedExample]:
-    solved = pool[(pool["family"] == "math") & pool["reference_answer"].notna() & (pool["id"] != task_id)]
-    rows = solved.to_dict("records")
-    chosen = derived_rng(exp.seed, round_, task_id, "shots").sample(rows, min(MATH_SHOTS, len(rows)))
+def round_shots(pool: pd.DataFrame, tasks: pd.DataFrame, exp: Experiment, round_: int) -> list[WorkedExample]:
+    """The round's worked examples, the same for every math task of the round as in
+    chain-of-thought prompting: the shared prompt prefix is then evaluated once by the local
+    model and cached by the providers' prompt caches. Never a task solved this round."""
+    solving = set(tasks["task_id"]) | set(tasks["instruction"])
+    solved = pool[(pool["family"] == "math") & pool["reference_answer"].notna()]
+    solved = solved[~solved["id"].isin(solving) & ~solved["instruction"].isin(solving)]
+    rows = solved.drop_duplicates("instruction").to_dict("records")
+    chosen = derived_rng(exp.seed, round_, "shots").sample(rows, min(MATH_SHOTS, len(rows)))
     return [WorkedExample(r["instruction"], r["response"]) for r in chosen]
 
 
@@ -71,7 +77,8 @@ def sample_traces(
         tasks_from_pool=int((tasks["task_source"] == "pool").sum()),
     )
     records = tasks.to_dict("records")
-    shots = {t["task_id"]: _shots(pool, t["task_id"], exp, round_) if t["family"] == "math" else [] for t in records}
+    math_shots = round_shots(pool, tasks, exp, round_) if (tasks["family"] == "math").any() else []
+    shots = {t["task_id"]: math_shots if t["family"] == "math" else [] for t in records}
     references = {
         t["task_id"]: t["reference_answer"]
         for t in records

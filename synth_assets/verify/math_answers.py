@@ -1,7 +1,9 @@
 """Math answer checking: extract the final answer a model wrote, compare by value with math-verify.
 
 String comparison would fail "1,234.50" against "1234.5" and "3/4" against "0.75"; math-verify
-parses both sides to sympy and compares values.
+parses both sides to sympy and compares values. Plain numbers on both sides (nearly every
+grade-school answer) are compared exactly as fractions first: the same verdict in microseconds
+instead of milliseconds, which is what lets a 50,000-trace round verify in seconds.
 """
 
 from __future__ import annotations
@@ -9,8 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-
-from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+from fractions import Fraction
 
 _PLAIN = r"-?\$?\s?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?\s*%?"
 _NUMBER = rf"(?:-?\\[dt]?frac\{{-?\d+\}}\{{\d+\}}|{_PLAIN})"
@@ -74,7 +75,30 @@ def _timeout() -> int | None:
     return 5 if threading.current_thread() is threading.main_thread() else None
 
 
+_INTEGER = re.compile(r"-?\d+")
+_RATIONAL = re.compile(r"-?\d+(?:\.\d+)?(?:/\d+)?")
+
+
+def _plain_verdict(candidate: str, reference: str) -> bool | None:
+    """Equal plain numbers are equal; different integers differ. Anything else (tolerances,
+    percentages, LaTeX, expressions) is math-verify's call."""
+    if not (_RATIONAL.fullmatch(candidate) and _RATIONAL.fullmatch(reference)):
+        return None
+    try:
+        equal = Fraction(candidate) == Fraction(reference)
+    except (ValueError, ZeroDivisionError):
+        return None
+    if equal:
+        return True
+    return False if _INTEGER.fullmatch(candidate) and _INTEGER.fullmatch(reference) else None
+
+
 def same_value(candidate: str, reference: str) -> bool:
+    plain = _plain_verdict(candidate, reference)
+    if plain is not None:
+        return plain
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify  # sympy: ~0.7 s to import
+
     config = [ExprExtractionConfig(), LatexExtractionConfig()]
     gold = parse(reference, extraction_config=config, parsing_timeout=_timeout())
     pred = parse(candidate, extraction_config=config, parsing_timeout=_timeout())

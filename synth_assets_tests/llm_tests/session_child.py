@@ -1,12 +1,15 @@
-"""A generation run in a child process, for tests that kill it for real (SIGKILL, no cleanup)."""
+"""A generation run in a child process, for tests that kill it for real (SIGKILL, no cleanup) or
+interrupt it (SIGINT, SIGTERM)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from types import SimpleNamespace
 
 from synth_assets.llm.base import GenerationRequest
 from synth_assets.llm.cache import ResponseCache
+from synth_assets.llm.interrupts import GenerationInterrupted
 from synth_assets.llm.session import GenerationSession
 from synth_assets_tests.llm_tests.remote import backend
 
@@ -27,7 +30,11 @@ def main() -> None:
     cache = ResponseCache(args.cache)
     # a fixed window of 4, so the test knows how many calls can be in flight at the kill
     remote = backend(args.provider, server, batch=args.batch, ledger=cache, concurrency=4, adaptive=False)  # type: ignore[arg-type]
-    GenerationSession(remote, cache).generate(requests(args.n))
+    try:
+        GenerationSession(remote, cache).generate(requests(args.n))
+    except GenerationInterrupted as exc:  # what `synth run` prints: one line, no traceback
+        sys.stderr.write(f"{exc}\n")
+        sys.exit(128 + exc.signum)
 
 
 if __name__ == "__main__":

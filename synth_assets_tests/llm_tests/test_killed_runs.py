@@ -19,10 +19,12 @@ from synth_assets_tests.llm_tests.session_child import requests
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _child(server: LoopbackLLMServer, cache: Path, provider: str, n: int, batch: bool = False) -> subprocess.Popen:
+def _child(
+    server: LoopbackLLMServer, cache: Path, provider: str, n: int, batch: bool = False, capture: bool = False
+) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "synth_assets_tests.llm_tests.session_child", "--url", server.url]
     cmd += ["--cache", str(cache), "--provider", provider, "--n", str(n)] + (["--batch"] if batch else [])
-    return subprocess.Popen(cmd, cwd=ROOT)
+    return subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE if capture else None)
 
 
 def _wait_for(condition, timeout: float = 60.0) -> None:

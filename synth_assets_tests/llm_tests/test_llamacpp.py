@@ -1,5 +1,6 @@
 """The embedded model, for real: loaded from site-packages, seeded, failures returned as rows."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,8 +12,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def gen() -> LlamaCppGenerator:
-    return LlamaCppGenerator("SmolLM2-135M-Instruct.Q4_1")
+def gen() -> Iterator[LlamaCppGenerator]:
+    generator = LlamaCppGenerator("SmolLM2-135M-Instruct.Q4_1")
+    yield generator
+    generator.close()
 
 
 def test_model_ships_inside_a_package() -> None:
@@ -20,12 +23,22 @@ def test_model_ships_inside_a_package() -> None:
     assert "site-packages" in str(path) and path.stat().st_size > 50_000_000
 
 
-def test_same_seed_same_text_other_seed_other_text(gen: LlamaCppGenerator) -> None:
-    req = GenerationRequest(prompt="Name three fruits.", max_tokens=24, temperature=1.0, seed=5)
-    first, again, other = gen.generate([req, req, GenerationRequest(**{**req.__dict__, "seed": 6})])
-    assert first.ok and first.text and first.completion_tokens > 0 and first.prompt_tokens > 0
-    assert first.text == again.text
-    assert other.text != first.text
+def test_same_requests_same_texts_other_seed_other_text(gen: LlamaCppGenerator) -> None:
+    """Batched decoding keeps seeded outputs: the same requests give the same texts, a request
+    reports its own prompt and completion tokens, and the seed is what tells samples apart."""
+    reqs = [GenerationRequest(prompt="Name three fruits.", max_tokens=24, temperature=1.0, seed=s) for s in (5, 6)]
+    reqs += [GenerationRequest(prompt=f"Count to {n}.", max_tokens=16, seed=n) for n in range(3, 9)]
+    first, again = gen.generate(reqs), gen.generate(reqs)
+    assert all(r.ok and r.completion_tokens > 0 and r.prompt_tokens > 0 for r in first)
+    assert [r.text for r in first] == [r.text for r in again]
+    assert first[0].text != first[1].text  # same prompt, other seed
+
+
+def test_a_stop_sequence_ends_the_text_and_eos_the_sequence(gen: LlamaCppGenerator) -> None:
+    [out] = gen.generate(
+        [GenerationRequest(prompt="1. apple\n2. pear\n3.", mode="continue", max_tokens=60, seed=2, stop=("\n",))]
+    )
+    assert out.ok and "\n" not in out.text and out.finish_reason in ("stop", "length")
 
 
 def test_continue_mode_extends_raw_text_and_honours_stop(gen: LlamaCppGenerator) -> None:
@@ -42,8 +55,11 @@ def test_continue_mode_extends_raw_text_and_honours_stop(gen: LlamaCppGenerator)
 
 def test_context_overflow_becomes_a_failed_result_not_an_exception() -> None:
     small = LlamaCppGenerator("SmolLM2-135M-Instruct.Q4_1", n_ctx=128)
-    [out] = small.generate([GenerationRequest(prompt="word " * 400, max_tokens=8)])
-    assert not out.ok and out.finish_reason == "error" and "ValueError" in out.error
+    fits = GenerationRequest(prompt="Say hi.", max_tokens=8)
+    long, ok = small.generate([GenerationRequest(prompt="word " * 400, max_tokens=8), fits])
+    small.close()
+    assert not long.ok and long.finish_reason == "error" and "exceed context window" in (long.error or "")
+    assert ok.ok  # one bad request does not cost the others
 
 
 def test_unknown_model_is_a_clear_error() -> None:
@@ -58,14 +74,15 @@ def _generate_in_a_child() -> None:
     )
 
 
-def test_worker_processes_match_one_process_and_let_a_child_process_exit() -> None:
+def test_worker_processes_are_reproducible_and_let_a_child_process_exit() -> None:
     """A Dagster step is a multiprocessing child: it used to hang on exit joining our workers."""
     import multiprocessing
 
     requests = [GenerationRequest(prompt=f"Name a colour {i}.", max_tokens=12, seed=i) for i in range(4)]
-    one = LlamaCppGenerator("SmolLM2-135M-Instruct.Q4_1", n_threads=2, workers=1).generate(requests)
-    two = LlamaCppGenerator("SmolLM2-135M-Instruct.Q4_1", n_threads=2, workers=2).generate(requests)
-    assert [r.text for r in one] == [r.text for r in two]
+    two = LlamaCppGenerator("SmolLM2-135M-Instruct.Q4_1", n_threads=2, workers=2)
+    first, again = two.generate(requests), two.generate(requests)
+    two.close()
+    assert all(r.ok for r in first) and [r.text for r in first] == [r.text for r in again]
     child = multiprocessing.get_context("spawn").Process(target=_generate_in_a_child)
     child.start()
     child.join(90)
@@ -78,11 +95,9 @@ def test_worker_processes_match_one_process_and_let_a_child_process_exit() -> No
 def _pool_then_wait(pids: Any) -> None:
     import time as _time
 
-    from synth_assets.llm import llamacpp_backend
-
     gen = LlamaCppGenerator("SmolLM2-135M-Instruct.Q4_1", n_threads=2, workers=2)
     gen.generate([GenerationRequest(prompt=f"hi {i}", max_tokens=8, seed=i) for i in range(4)])
-    pids.put(list(llamacpp_backend._pool(2)._processes))
+    pids.put(gen.worker_pids())
     _time.sleep(120)
 
 

@@ -1,0 +1,49 @@
+"""The Dagster instance a new user gets: `dagster.yaml` in DAGSTER_HOME, sized to the machine.
+
+Without it Dagster launches every queued run at once: a backfill of all partitions from the UI
+started five runs on two cores, each with its own llama.cpp workers, and took 400 s a partition.
+With it the queue runs as many partitions as there are cores, one generating step at a time holds
+the `llm_generation` pool (the model's workers already use every core), and the daemon dequeues
+every second instead of every five. An existing file is never overwritten, except the
+telemetry-only file earlier versions wrote.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+GENERATION_POOL_LIMIT = 1
+_EARLIER_DEFAULT = "telemetry:\n  enabled: false\n"
+
+
+def instance_config(cores: int | None = None) -> dict:
+    cores = cores or os.cpu_count() or 1
+    return {
+        "telemetry": {"enabled": False},
+        "run_coordinator": {
+            "module": "dagster._core.run_coordinator",
+            "class": "QueuedRunCoordinator",
+            "config": {"dequeue_interval_seconds": 1},
+        },
+        "concurrency": {
+            "runs": {"max_concurrent_runs": max(1, cores)},
+            # the only pool is `llm_generation`: one generating step at a time on this machine
+            "pools": {"default_limit": GENERATION_POOL_LIMIT},
+        },
+        # a run worker that dies (OOM, SIGKILL) is marked failed instead of "started" forever
+        "run_monitoring": {"enabled": True, "poll_interval_seconds": 30},
+    }
+
+
+def ensure_instance_config(home: Path, cores: int | None = None) -> bool:
+    """Write `home/dagster.yaml` unless the user has one; True if it was written."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "dagster.yaml"
+    if path.exists() and path.read_text() != _EARLIER_DEFAULT:
+        return False
+    header = "# Written by synth-assets for this machine; edit freely, it is never overwritten.\n"
+    path.write_text(header + yaml.safe_dump(instance_config(cores), sort_keys=False))
+    return True
