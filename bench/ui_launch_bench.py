@@ -167,7 +167,7 @@ def main() -> int:
     from synth_assets.experiments import load_experiments
     from synth_assets.instance import ensure_instance_config
 
-    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp, ExitStack() as stack:
         data, home = Path(tmp) / "data", Path(tmp) / "home"
         for part in ("seeds", "heldout"):
             shutil.copytree(ROOT / "data" / part, data / part)

@@ -113,7 +113,17 @@ _GENERATION_FAILURE = [
     )
 ]
 GENERATED_INSTRUCTIONS = _schema(_CONTRACT, _TASK, _GENERATION_FAILURE)
-COT_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE)
+_CHECKED = [
+    dg.TableColumn(
+        "checked_verdict",
+        "VARCHAR",
+        description="ground-truth verdict the rejection-sampling loop gave ('passed', 'failed', 'no_answer'); "
+        "verified_traces carries it instead of checking again; null when the task has no ground truth",
+    ),
+    dg.TableColumn("checked_answer", "VARCHAR", description="final answer the loop extracted (math)"),
+    dg.TableColumn("checked_evidence", "VARCHAR", description="why the loop's check decided as it did"),
+]
+COT_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _CHECKED)
 VERIFIED_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT)
 FILTERED_SET = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT, _FILTER)
 FINAL_MIX = _schema(_CONTRACT, _TASK, _RESPONSE)

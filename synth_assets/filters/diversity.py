@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synth_assets.filters.near_duplicates import NUM_PERM, shingles
+from synth_assets.filters.near_duplicates import shingles
+from synth_assets.filters.near_duplicates import signatures as minhash_signatures
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,7 @@ class DiversityChoice:
 def farthest_point(texts: Sequence[str], target: int, seed: int = 1) -> DiversityChoice:
     if target >= len(texts):
         return DiversityChoice(list(range(len(texts))), [0.0] * len(texts))
-    from datasketch import MinHash
-
-    signatures = np.array(
-        [m.hashvalues for m in MinHash.bulk([shingles(t) for t in texts], num_perm=NUM_PERM, seed=seed)]
-    )
+    signatures = np.array([m.hashvalues for m in minhash_signatures([shingles(t) for t in texts], seed)])
     nearest = np.full(len(texts), np.inf)
     selected: list[int] = []
     current = 0

@@ -75,10 +75,11 @@ def run_funnel(
     drop(out["finish_reason"] == "length", "truncated")  # cut off at max_tokens: an unfinished example
     drop(out["verdict"].isin(["failed", "no_answer", "inconsistent"]), "verification", out["evidence"])
     generated = out["task_source"] == "generated"
-    drop(generated & ~out["instruction"].map(lambda t: length_ok(t, cfg.min_words, cfg.max_words)), "length")
+    instruction_ok = _per_distinct(out["instruction"], lambda t: length_ok(t, cfg.min_words, cfg.max_words))
+    drop(generated & ~instruction_ok.astype(bool), "length")
     drop(~out["response"].fillna("").map(lambda t: length_ok(t, 1, cfg.max_words * 4)), "length")
     if cfg.self_instruct_rules:
-        rule = out["instruction"].map(self_instruct_reason).where(generated)
+        rule = _per_distinct(out["instruction"].where(generated), self_instruct_reason)
         drop(rule.notna(), "self_instruct_rules", rule)
     junk = (out["instruction"] + "\n" + out["response"].fillna("")).map(
         lambda t: garbage_reason(t, cfg.min_unique_token_ratio, cfg.min_alpha_ratio)
@@ -103,6 +104,12 @@ def run_funnel(
     return out
 
 
+def _per_distinct(values: pd.Series, fn: Callable[[str], object]) -> pd.Series:
+    """`fn` once per distinct value: the k traces of a task share its instruction."""
+    distinct = values.dropna().unique()
+    return values.map(dict(zip(distinct, map(fn, distinct), strict=True)))
+
+
 def _perplexity(out: pd.DataFrame, mask: pd.Series, band: PerplexityBand, drop: DropFn) -> None:
     texts = training_texts(out.loc[mask])
     out.loc[mask, "perplexity"] = [band.perplexity(t) for t in texts]
@@ -123,24 +130,29 @@ def _diversity(out: pd.DataFrame, mask: pd.Series, target: int, keys: pd.Series)
 
 def _near_duplicates(out: pd.DataFrame, mask: pd.Series, keys: pd.Series, threshold: float) -> None:
     idx = out.index[mask]
-    for row, decision in zip(idx, near_duplicates(keys.loc[idx].tolist(), threshold), strict=True):
-        if not decision.kept:
-            out.at[row, "drop_reason"] = "near_duplicate"
-            out.at[row, "near_duplicate_of"] = out.at[idx[decision.duplicate_of], "id"]
-            out.at[row, "drop_detail"] = f"Jaccard {decision.jaccard:.2f} with a kept row"
+    decisions = near_duplicates(keys.loc[idx].tolist(), threshold)
+    dropped = [(row, d) for row, d in zip(idx, decisions, strict=True) if not d.kept]
+    if not dropped:
+        return
+    rows = [row for row, _ in dropped]
+    out.loc[rows, "drop_reason"] = "near_duplicate"
+    out.loc[rows, "near_duplicate_of"] = out.loc[[idx[d.duplicate_of] for _, d in dropped], "id"].to_numpy()
+    out.loc[rows, "drop_detail"] = [f"Jaccard {d.jaccard:.2f} with a kept row" for _, d in dropped]
 
 
 def _novelty(out: pd.DataFrame, mask: pd.Series, pool: list[str], threshold: float) -> None:
     """Decide once per distinct task (first-seen order); all traces of a task share the verdict."""
     tasks = out.loc[mask].drop_duplicates("task_id")
     decisions = novelty_scores(tasks["instruction"].tolist(), pool, threshold)
-    by_task = dict(zip(tasks["task_id"], decisions, strict=True))
-    for idx in out.index[mask]:
-        keep, score = by_task[out.at[idx, "task_id"]]
-        out.at[idx, "novelty_rouge_l"] = score
-        if not keep:
-            out.at[idx, "drop_reason"] = "rouge_novelty"
-            out.at[idx, "drop_detail"] = f"ROUGE-L {score:.2f} with the pool or an earlier task"
+    keep = dict(zip(tasks["task_id"], (k for k, _ in decisions), strict=True))
+    score = dict(zip(tasks["task_id"], (s for _, s in decisions), strict=True))
+    task_ids = out.loc[mask, "task_id"]
+    out.loc[mask, "novelty_rouge_l"] = task_ids.map(score)
+    dropped = task_ids[~task_ids.map(keep).astype(bool)]
+    out.loc[dropped.index, "drop_reason"] = "rouge_novelty"
+    out.loc[dropped.index, "drop_detail"] = [
+        f"ROUGE-L {score[t]:.2f} with the pool or an earlier task" for t in dropped
+    ]
 
 
 def funnel_counts(filtered: pd.DataFrame) -> dict[str, int]:

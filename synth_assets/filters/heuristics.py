@@ -17,6 +17,13 @@ SELF_INSTRUCT_BLACKLIST = (
     "draw", "plot", "go to", "video", "audio", "music", "flowchart", "diagram",
 )  # fmt: skip
 _TOKEN = re.compile(r"\S+")
+# one pass for all keywords (longest first, so "images" is not cut to "image"); the reason names
+# the first keyword in the list's order, as the reference's loop does
+_KEYWORDS = re.compile(
+    r"\b(" + "|".join(re.escape(w) for w in sorted(SELF_INSTRUCT_BLACKLIST, key=len, reverse=True)) + r")\b"
+)
+_SPACE = re.compile(r"\s+")
+_NOT_ALNUM = re.compile(r"[\W_]")  # exactly the characters for which str.isalnum() is False
 
 
 def self_instruct_reason(instruction: str) -> str | None:
@@ -24,9 +31,9 @@ def self_instruct_reason(instruction: str) -> str | None:
     text = instruction.strip()
     if not text:
         return "empty instruction"
-    lowered = text.lower()
+    found = set(_KEYWORDS.findall(text.lower()))
     for word in SELF_INSTRUCT_BLACKLIST:
-        if re.search(rf"\b{re.escape(word)}\b", lowered):
+        if word in found:
             return f"keyword '{word}' (needs more than text)"
     if text.startswith("Write a program"):
         return "starts with 'Write a program' (unclear whether to write code or answer)"
@@ -43,8 +50,8 @@ def garbage_reason(text: str, min_unique_ratio: float = 0.3, min_alpha_ratio: fl
     stripped = text.strip()
     if not stripped:
         return None  # empty responses are the generation_error step's business
-    visible = [c for c in stripped if not c.isspace()]
-    alpha = sum(c.isalnum() for c in visible) / len(visible)
+    visible = _SPACE.sub("", stripped)
+    alpha = (len(visible) - len(_NOT_ALNUM.findall(visible))) / len(visible)
     if alpha < min_alpha_ratio:
         return f"{alpha:.0%} letters or digits (symbols, not text)"
     tokens = _TOKEN.findall(stripped.lower())

@@ -30,22 +30,42 @@ class NearDuplicateDecision:
     jaccard: float
 
 
-def shingles(text: str) -> set[bytes]:
-    return {w.encode() for w in _WORD.findall(text.lower())}
+def shingles(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
 
 
-def jaccard(a: set[bytes], b: set[bytes]) -> float:
-    return len(a & b) / len(a | b) if a or b else 1.0
+def jaccard(a: set[str], b: set[str]) -> float:
+    if not (a or b):
+        return 1.0
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
+
+
+def signatures(sets: Sequence[set[str]], seed: int = 1) -> list:
+    """MinHash signatures, identical to datasketch's defaults, with each distinct word hashed
+    once: words repeat across documents, and hashing them again was most of the time at 10^5."""
+    from datasketch import MinHash  # scipy underneath: imported where it is used
+    from datasketch.hashfunc import sha1_hash32
+
+    known: dict[str, int] = {}
+
+    def cached(word: str) -> int:
+        value = known.get(word)
+        if value is None:
+            value = known[word] = sha1_hash32(word.encode())
+        return value
+
+    return MinHash.bulk(sets, num_perm=NUM_PERM, seed=seed, hashfunc=cached)
 
 
 def near_duplicates(texts: Sequence[str], threshold: float = 0.8, seed: int = 1) -> list[NearDuplicateDecision]:
-    from datasketch import MinHash, MinHashLSH  # scipy underneath: imported where it is used
+    from datasketch import MinHashLSH
 
     sets = [shingles(t) for t in texts]
-    signatures = MinHash.bulk(sets, num_perm=NUM_PERM, seed=seed)
+    signatures_ = signatures(sets, seed)
     lsh = MinHashLSH(threshold=min(threshold, LSH_MAX_THRESHOLD), num_perm=NUM_PERM)
     decisions: list[NearDuplicateDecision] = []
-    for i, (items, signature) in enumerate(zip(sets, signatures, strict=True)):
+    for i, (items, signature) in enumerate(zip(sets, signatures_, strict=True)):
         best, best_j = None, 0.0
         for candidate in lsh.query(signature):
             j = jaccard(items, sets[candidate])

@@ -52,25 +52,29 @@ def _f_matrix(lcs: np.ndarray, target_len: np.ndarray, pred_len: np.ndarray) -> 
     return np.where(empty, 0.0, f)
 
 
+def _f_all(targets: list[str], preds: list[str]) -> np.ndarray:
+    lcs = cdist(targets, preds, scorer=LCSseq.similarity, dtype=np.int32, workers=-1)
+    return _f_matrix(
+        lcs.astype(np.float64),
+        np.array([len(t) for t in targets], dtype=np.float64),
+        np.array([len(p) for p in preds], dtype=np.float64),
+    )
+
+
 def _max_f(targets: list[str], preds: list[str]) -> np.ndarray:
     if not targets:
         return np.zeros(0)
     if not preds:
         return np.zeros(len(targets))
-    lcs = cdist(targets, preds, scorer=LCSseq.similarity, dtype=np.int32, workers=-1)
-    f = _f_matrix(
-        lcs.astype(np.float64),
-        np.array([len(t) for t in targets], dtype=np.float64),
-        np.array([len(p) for p in preds], dtype=np.float64),
-    )
-    return f.max(axis=1)
+    return _f_all(targets, preds).max(axis=1)
 
 
 def novelty_scores(candidates: Sequence[str], pool: Sequence[str], threshold: float = 0.7) -> list[tuple[bool, float]]:
     """(kept, max ROUGE-L F) per candidate, in order, under the greedy accept-and-grow rule.
 
     Candidates are scored in blocks: against the pool and everything accepted before the block
-    in one vectorised call, then sequentially only against acceptances inside the block."""
+    in one vectorised call, and within the block from one block-by-block matrix, read
+    sequentially for the acceptances inside it."""
     encoder = _Encoder()
     pool_codes = [encoder.encode(p) for p in pool]
     cand_codes = [encoder.encode(c) for c in candidates]
@@ -79,16 +83,17 @@ def novelty_scores(candidates: Sequence[str], pool: Sequence[str], threshold: fl
     for start in range(0, len(cand_codes), _BLOCK):
         block = cand_codes[start : start + _BLOCK]
         base = _max_f(block, pool_codes + accepted)
-        in_block: list[str] = []
-        for i, code in enumerate(block):
+        inner = _f_all(block, block)
+        kept: list[int] = []
+        for i in range(len(block)):
             score = float(base[i])
-            if in_block:
-                score = max(score, float(_max_f([code], in_block)[0]))
+            if kept:
+                score = max(score, float(inner[i, kept].max()))
             keep = not score > threshold
             out.append((keep, score))
             if keep:
-                in_block.append(code)
-        accepted.extend(in_block)
+                kept.append(i)
+        accepted.extend(block[i] for i in kept)
     return out
 
 

@@ -22,7 +22,7 @@ from synth_assets.llm.base import Generation, GenerationRequest, ProgressFn, Tex
 from synth_assets.mix.regimes import sample
 from synth_assets.rows import prompt_hash
 from synth_assets.stages._rows import TASK_FIELDS, frame, make_row, nullable, task_fields
-from synth_assets.verify.ground_truth import check_ground_truth, has_ground_truth
+from synth_assets.verify.ground_truth import check_many, has_ground_truth
 
 MATH_SHOTS = 2
 
@@ -93,18 +93,13 @@ def sample_traces(
         jobs = [(task, attempt * k + i) for task in todo for i in range(k)]
         requests = [_request(task, shots[task["task_id"]], index, exp, round_) for task, index in jobs]
         results = generator.generate(requests, progress)
-        checked = []
+        to_check: list[tuple[dict, Generation, dict]] = []
         for (task, index), request, result in zip(jobs, requests, results, strict=True):
             stats.failed_calls += not result.ok
             rows.append(_row(task, index, attempt, request, result, exp, round_, generator.label, run_id))
             if task["task_id"] in references:
-                ok = (
-                    result.ok
-                    and check_ground_truth(
-                        task["family"], task["instruction"], result.text, references[task["task_id"]]
-                    ).passed
-                )
-                checked.append((task["task_id"], ok))
+                to_check.append((task, result, rows[-1]))
+        checked = _check_once(to_check, references)
         log.record_attempt(attempt, checked)
         short = set(log.short(references))
         todo = [t for t in records if t["task_id"] in short]
@@ -112,6 +107,16 @@ def sample_traces(
     stats.attempt_log = log.attempts
     stats.rejection = log.summary(k)
     return frame(rows, "COT_TRACES"), stats
+
+
+def _check_once(to_check: list[tuple[dict, Generation, dict]], references: dict[str, str]) -> list[tuple[str, bool]]:
+    """Ground truth for each answered trace, recorded on its row (`checked_*`) so that
+    verified_traces carries the verdict instead of running the sandbox a second time."""
+    answered = [(t, r, row) for t, r, row in to_check if r.ok]
+    items = [(t["family"], t["instruction"], r.text, references[t["task_id"]]) for t, r, _ in answered]
+    for (_, _, row), verdict in zip(answered, check_many(items), strict=True):
+        row.update(checked_verdict=verdict.verdict, checked_answer=verdict.extracted, checked_evidence=verdict.evidence)
+    return [(t["task_id"], row["checked_verdict"] == "passed") for t, _, row in to_check]
 
 
 def _request(task: dict, shots: list[WorkedExample], index: int, exp: Experiment, round_: int) -> GenerationRequest:
@@ -153,6 +158,9 @@ def _row(
         "finish_reason": result.finish_reason,
         "completion_tokens": result.completion_tokens,
         "error": result.error,
+        "checked_verdict": None,
+        "checked_answer": None,
+        "checked_evidence": None,
     }
     return make_row(
         "cot_traces",

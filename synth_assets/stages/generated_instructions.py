@@ -68,9 +68,9 @@ def _family(
     seeded example sample, so the result does not depend on how calls are scheduled."""
     cfg, k = exp.generator, min(exp.sizes.in_context_examples, len(examples))
     out: list[dict] = []
-    call_index = 0
+    call_index = tasks = 0  # tasks: rows of `out` that are tasks, not failures (counted, not recounted)
     for _wave in range(MAX_WAVES):
-        missing = target - _tasks(out)
+        missing = target - tasks
         if missing <= 0:
             break
         calls = []
@@ -96,7 +96,7 @@ def _family(
             for item in items:
                 stats.parsed += 1
                 key = normalized(item)
-                if key in seen or _tasks(out) >= target:
+                if key in seen or tasks >= target:
                     stats.duplicates += key in seen
                     continue
                 seen.add(key)
@@ -122,11 +122,8 @@ def _family(
                         extra,
                     )
                 )
+                tasks += 1
     return out
-
-
-def _tasks(rows: list[dict]) -> int:
-    return sum(row["failure"] is None for row in rows)
 
 
 def _failure_row(

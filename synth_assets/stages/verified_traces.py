@@ -17,7 +17,8 @@ from synth_assets.generate.sampling import derived_seed
 from synth_assets.llm.base import TextGenerator
 from synth_assets.stages._rows import derive_row, frame, nullable
 from synth_assets.verify import extract_answer
-from synth_assets.verify.ground_truth import check_ground_truth, has_ground_truth
+from synth_assets.verify.ground_truth import VERIFIERS as GROUND_TRUTH_VERIFIERS
+from synth_assets.verify.ground_truth import check_many, has_ground_truth
 from synth_assets.verify.judge import judge_evidence, judge_request
 from synth_assets.verify.self_consistency import vote
 
@@ -41,24 +42,34 @@ _CARRIED = (
 GROUND_TRUTH = ("math_reference", "unit_tests")
 
 
-def verdict_for(trace: dict) -> dict:
-    if nullable(trace["error"]) is not None:
-        return {
-            "verdict": "no_answer",
-            "verifier": "none",
-            "extracted_answer": None,
-            "evidence": f"generation failed: {trace['error']}",
-        }
-    reference = nullable(trace["reference_answer"])
-    if has_ground_truth(trace["family"], reference):
-        v = check_ground_truth(trace["family"], trace["instruction"], trace["response"], reference)
-        return {"verdict": v.verdict, "verifier": v.verifier, "extracted_answer": v.extracted, "evidence": v.evidence}
-    return {
-        "verdict": "unverifiable",
-        "verifier": "none",
-        "extracted_answer": None,
-        "evidence": "no ground truth for this task",
-    }
+def verdicts_for(traces: list[dict]) -> list[dict]:
+    """Ground truth where there is one: the verdict the rejection-sampling loop recorded, else
+    checked here (side by side, see `check_many`); otherwise the reason there is none."""
+    out: list[dict] = []
+    checks: list[tuple[int, tuple[str, str, str, str]]] = []
+    for i, trace in enumerate(traces):
+        reference = nullable(trace["reference_answer"])
+        if nullable(trace["error"]) is not None:
+            evidence = f"generation failed: {trace['error']}"
+            out.append({"verdict": "no_answer", "verifier": "none", "extracted_answer": None, "evidence": evidence})
+        elif nullable(trace.get("checked_verdict")) is not None:  # the rejection-sampling loop's check
+            out.append(
+                {
+                    "verdict": trace["checked_verdict"],
+                    "verifier": GROUND_TRUTH_VERIFIERS[trace["family"]],
+                    "extracted_answer": nullable(trace["checked_answer"]),
+                    "evidence": trace["checked_evidence"],
+                }
+            )
+        elif has_ground_truth(trace["family"], reference):
+            checks.append((i, (trace["family"], trace["instruction"], trace["response"], reference)))
+            out.append({})
+        else:
+            evidence = "no ground truth for this task"
+            out.append({"verdict": "unverifiable", "verifier": "none", "extracted_answer": None, "evidence": evidence})
+    for (i, _), v in zip(checks, check_many([item for _, item in checks]), strict=True):
+        out[i] = {"verdict": v.verdict, "verifier": v.verifier, "extracted_answer": v.extracted, "evidence": v.evidence}
+    return out
 
 
 def _self_consistency(traces: list[dict], verdicts: list[dict], threshold: float) -> None:
@@ -115,7 +126,7 @@ def verify_traces(
 ) -> pd.DataFrame:
     settings = settings or VerifySettings()
     records = traces.to_dict("records")
-    verdicts = [verdict_for(t) for t in records]
+    verdicts = verdicts_for(records)
     _self_consistency(records, verdicts, settings.consistency_threshold)
     scores: list[float | None] = [None] * len(records)
     if settings.judge is not None and records:

@@ -41,6 +41,7 @@ def _trace(task: str, response: str, family: str = "math", reference: str | None
         "finish_reason": "stop",
         "completion_tokens": 5,
         "error": kw.get("error"),
+        **{k: kw.get(k) for k in ("checked_verdict", "checked_answer", "checked_evidence")},
     }
 
 
@@ -107,3 +108,19 @@ def test_a_judge_scores_every_answer_through_a_real_backend(tmp_path: Path) -> N
     poem = out.iloc[-1]
     assert (poem["verdict"], poem["verifier"]) == ("judged", "llm_judge") and "judge score 3/10" in poem["evidence"]
     assert out.iloc[0]["verdict"] == "passed" and "judge score 9/10" in out.iloc[0]["evidence"]  # truth stays truth
+
+
+def test_the_loops_verdict_is_carried_not_checked_again() -> None:
+    """The rejection-sampling loop already ran the check (for code: the sandbox); its recorded
+    verdict is used as is, so a trace is never checked twice."""
+    carried = _trace(
+        "t1", "#### 5", reference="7", checked_verdict="passed", checked_answer="5", checked_evidence="the loop said so"
+    )
+    fresh = _trace("t2", "#### 5", reference="7")
+    out = verify_traces(pd.DataFrame([carried, fresh]), "e", 0, "r").set_index("task_id")
+    assert out.loc["t1", ["verdict", "verifier", "evidence"]].tolist() == [
+        "passed",
+        "math_reference",
+        "the loop said so",
+    ]
+    assert out.loc["t2", "verdict"] == "failed"  # not checked by the loop: checked here
