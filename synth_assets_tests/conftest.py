@@ -42,6 +42,21 @@ def tiny_settings(tmp_path: Path) -> Settings:
     return Settings.from_env({"SYNTH_DATA_DIR": str(data), "DAGSTER_HOME": str(tmp_path / "home")})
 
 
+def use_slow_remote_generator(settings: Settings, url: str) -> None:
+    """A round that generates for minutes against the loopback server at `url` (two calls in
+    flight, 0.3 s each when the server is made so): for tests that interrupt it mid-stage."""
+    config = yaml.safe_load(settings.experiments_file.read_text())
+    config["defaults"]["sizes"]["instructions_per_round"] = 400
+    config["defaults"]["generator"] = {
+        "backend": "openai",
+        "model": "m",
+        "base_url": f"{url}/v1",
+        "concurrency": 2,
+        "adaptive": False,
+    }
+    settings.experiments_file.write_text(yaml.safe_dump(config))
+
+
 @pytest.fixture(autouse=True)
 def _no_stale_dagster_state_storage():
     """Dagster keeps the current defs-state storage in a ContextVar that `with instance:` sets and

@@ -8,13 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from synth_assets.cli import app
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.loopback_server import LoopbackLLMServer
 from synth_assets.settings import Settings
+from synth_assets_tests.conftest import use_slow_remote_generator
 
 runner = CliRunner()
 
@@ -69,17 +69,8 @@ def test_run_one_round_prints_the_table_and_warehouse(tiny_settings: Settings) -
 def test_run_interrupted_mid_stage_exits_within_5s_with_one_line(tiny_settings: Settings, sig: int) -> None:
     """Ctrl-C during a generation stage of `synth run`: Dagster's interrupt handling and ours
     together still stop the process in time, say what was kept, and leave it in the cache."""
-    config = yaml.safe_load(tiny_settings.experiments_file.read_text())
     with LoopbackLLMServer(latency_s=0.3) as server:
-        config["defaults"]["sizes"]["instructions_per_round"] = 400
-        config["defaults"]["generator"] = {
-            "backend": "openai",
-            "model": "m",
-            "base_url": f"{server.url}/v1",
-            "concurrency": 2,
-            "adaptive": False,
-        }
-        tiny_settings.experiments_file.write_text(yaml.safe_dump(config))
+        use_slow_remote_generator(tiny_settings, server.url)
         synth = Path(sys.executable).with_name("synth")
         proc = subprocess.Popen(
             [str(synth), "run", "-e", "rep", "--rounds", "1", "--log-level", "WARNING"],

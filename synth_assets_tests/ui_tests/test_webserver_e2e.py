@@ -15,13 +15,13 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-import yaml
 from dagster_graphql import DagsterGraphQLClient
 
 from synth_assets.instance import ensure_instance_config
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.loopback_server import LoopbackLLMServer
 from synth_assets.settings import Settings
+from synth_assets_tests.conftest import use_slow_remote_generator
 
 pytestmark = pytest.mark.slow
 LOCATION = "synth_assets"
@@ -139,17 +139,8 @@ def test_terminating_a_generating_run_keeps_its_answers(webserver, tiny_settings
     """The UI's Terminate sends the run a SIGINT: generation stops sending, keeps every answer
     in the cache and says so in the step's failure; the run ends within seconds."""
     port, _ = webserver
-    config = yaml.safe_load(tiny_settings.experiments_file.read_text())
     with LoopbackLLMServer(latency_s=0.3) as server:
-        config["defaults"]["sizes"]["instructions_per_round"] = 400
-        config["defaults"]["generator"] = {
-            "backend": "openai",
-            "model": "m",
-            "base_url": f"{server.url}/v1",
-            "concurrency": 2,
-            "adaptive": False,
-        }
-        tiny_settings.experiments_file.write_text(yaml.safe_dump(config))
+        use_slow_remote_generator(tiny_settings, server.url)
         client = DagsterGraphQLClient("127.0.0.1", port_number=port)
         human = client.submit_job_execution("human_data_job", repository_location_name=LOCATION)
         assert _wait(client, human) == dg.DagsterRunStatus.SUCCESS
