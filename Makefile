@@ -10,9 +10,23 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=O
 WHEELS ?= $(HOME)/.cache/synth-assets/wheels/llama-cpp-python-$(LLAMA_CPP_VERSION)-avx2-portable
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: setup run test lint ui clean
+.PHONY: setup sandbox run test lint ui clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed sandbox
+
+# Code verification runs model code under bubblewrap (Debian's `bubblewrap` package). Installed
+# here when we may (root with apt); otherwise one line says what to install. Without it, code
+# checks are refused (never passed), unless an experiment sets verify.allow_weak_isolation.
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing bubblewrap (the code-verification sandbox)"; \
+			apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
+				{ apt-get update -qq >/dev/null && apt-get install -y -qq bubblewrap >/dev/null; }; \
+		else \
+			echo "code verification needs bubblewrap: sudo apt-get install bubblewrap"; \
+		fi; \
+	}
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)

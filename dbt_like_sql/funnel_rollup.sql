@@ -6,6 +6,7 @@ select
     count(*) as entering,
     count(*) filter (where drop_reason = 'generation_error') as generation_error,
     count(*) filter (where drop_reason = 'truncated') as truncated,
+    count(*) filter (where drop_reason = 'reward_hacking') as reward_hacking,
     count(*) filter (where drop_reason = 'verification') as verification,
     count(*) filter (where drop_reason = 'length') as length,
     count(*) filter (where drop_reason = 'self_instruct_rules') as self_instruct_rules,

@@ -1,6 +1,7 @@
 -- materialized: table
 -- Per experiment and round: rows per stage, verified rate over traces that had ground truth,
--- rows kept by the filter funnel, and the human fraction of the training mix.
+-- traces that gamed their tests (reward hacking), rows kept by the filter funnel, and the human
+-- fraction of the training mix.
 with
 seeds as (select experiment, round, count(*) as n from main.seed_set group by all),
 gen as (select experiment, round, count(*) as n from main.generated_instructions group by all),
@@ -11,7 +12,12 @@ ver as (
            count(*) filter (where verdict = 'passed') as passed
     from main.verified_traces group by all
 ),
-filt as (select experiment, round, count(*) filter (where kept) as kept from main.filtered_set group by all),
+filt as (
+    select experiment, round,
+           count(*) filter (where kept) as kept,
+           count(*) filter (where drop_reason = 'reward_hacking') as reward_hacking
+    from main.filtered_set group by all
+),
 mix as (
     select experiment, round, count(*) as n, count(*) filter (where origin = 'human') as human
     from main.final_mix group by all
@@ -25,6 +31,7 @@ select
     coalesce(ver.checkable, 0) as checkable_traces,
     coalesce(ver.passed, 0) as verified_traces,
     round(ver.passed / nullif(ver.checkable, 0), 3) as verified_rate,
+    coalesce(filt.reward_hacking, 0) as reward_hacking,
     coalesce(filt.kept, 0) as filtered_kept,
     coalesce(mix.n, 0) as final_mix,
     round(mix.human / nullif(mix.n, 0), 3) as human_fraction

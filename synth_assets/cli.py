@@ -16,10 +16,11 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from synth_assets.experiments import ConfigError, load_experiments
+from synth_assets.experiments import ConfigError, ExperimentsFile, load_experiments
 from synth_assets.instance import ensure_instance_config
 from synth_assets.seeds.loaders import SeedFileError, load_instruction_tasks, load_math_problems
 from synth_assets.settings import Settings
+from synth_assets.storage.warehouse_file import WarehouseError, open_warehouse
 
 app = typer.Typer(
     help="synth-assets: synthetic training data, round by round, on Dagster.",
@@ -29,14 +30,32 @@ app = typer.Typer(
 console = Console(width=None if sys.stdout.isatty() else 160)
 
 
-def _settings() -> Settings:
-    settings = Settings.from_env()
+def _prepare_instance(settings: Settings) -> None:
+    """Only commands that run something write the Dagster home; checks and reads leave no trace."""
     os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     if home == settings.dagster_home:  # the project's own instance, never one the user pointed us at
         ensure_instance_config(home)
-    return settings
+
+
+def _input_problems(settings: Settings) -> tuple[ExperimentsFile | None, list[str], list[str]]:
+    """The experiments file and every human data file, validated: (experiments, ok lines, problems)."""
+    experiments, ok, problems = None, [], []
+    try:
+        experiments = load_experiments(settings.experiments_file)
+        ok.append(
+            f"{settings.experiments_file}: {len(experiments.experiments)} experiment(s): {', '.join(experiments.names)}"
+        )
+    except ConfigError as exc:
+        problems.append(str(exc))
+    for folder in (settings.seeds_dir, settings.heldout_dir):
+        for loader in (load_instruction_tasks, load_math_problems):
+            try:
+                ok.append(f"{folder}: {len(loader(folder))} rows ok ({loader.__name__.removeprefix('load_')})")
+            except SeedFileError as exc:
+                problems.extend(str(exc).splitlines())
+    return experiments, ok, problems
 
 
 def _say(label: str, style: str, message: str) -> None:
@@ -69,9 +88,14 @@ def run(
     """Materialize every round of the configured experiments, then print the per-round table."""
     # `kill` behaves like Ctrl-C (Dagster maps SIGTERM the same way while a run executes)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    settings = _settings()
+    settings = Settings.from_env()
+    experiments, _, problems = _input_problems(settings)
+    if problems:  # before anything is written
+        for problem in problems:
+            _say("error:", "bold red", problem)
+        raise typer.Exit(2)
+    _prepare_instance(settings)
     try:
-        experiments = load_experiments(settings.experiments_file)
         import dagster as dg
 
         from synth_assets.definitions import build_definitions
@@ -127,32 +151,23 @@ def init() -> None:
 @app.command()
 def summary() -> None:
     """Print the per-round table from the warehouse."""
-    settings = _settings()
-    if not settings.warehouse.exists():
-        _fail(f"{settings.warehouse} does not exist yet; run `synth run` first")
+    settings = Settings.from_env()
     from synth_assets.runner import round_summary
 
-    _print_frame(round_summary(str(settings.warehouse)), "per-round summary")
+    try:
+        _print_frame(round_summary(str(settings.warehouse)), "per-round summary")
+    except WarehouseError as exc:
+        _fail(str(exc))
 
 
 @app.command()
 def check() -> None:
     """Validate the experiments file and the human data files, reporting every problem."""
-    settings = _settings()
-    problems = []
-    try:
-        exps = load_experiments(settings.experiments_file)
-        console.print(f"{settings.experiments_file}: {len(exps.experiments)} experiment(s): {', '.join(exps.names)}")
-    except ConfigError as exc:
-        problems.append(str(exc))
-    for folder in (settings.seeds_dir, settings.heldout_dir):
-        for loader in (load_instruction_tasks, load_math_problems):
-            try:
-                console.print(f"{folder}: {len(loader(folder))} rows ok ({loader.__name__.removeprefix('load_')})")
-            except SeedFileError as exc:
-                problems.append(str(exc))
-    for p in problems:
-        _say("error:", "bold red", p)
+    _, ok, problems = _input_problems(Settings.from_env())
+    for line in ok:
+        console.print(Text(line), soft_wrap=True)
+    for problem in problems:
+        _say("error:", "bold red", problem)
     if problems:
         raise typer.Exit(2)
 
@@ -182,17 +197,13 @@ def audit(
     as_json: Annotated[bool, typer.Option("--json", help="print the ancestry as JSON records")] = False,
 ) -> None:
     """Print the full ancestry of a row across stages and rounds, back to the human seed rows."""
-    settings = _settings()
-    if not settings.warehouse.exists():
-        _fail(f"{settings.warehouse} does not exist yet; run `synth run` first")
-    from dagster_duckdb import DuckDBResource
-
+    settings = Settings.from_env()
     from synth_assets.audit import UnknownRowError, ancestry, reaches_human_seed
 
     try:
-        with DuckDBResource(database=str(settings.warehouse)).get_connection() as conn:
+        with open_warehouse(settings.warehouse) as conn:
             df = ancestry(conn, row_id)
-    except UnknownRowError as exc:
+    except (UnknownRowError, WarehouseError) as exc:
         _fail(str(exc))
     if as_json:
         sys.stdout.write(df.to_json(orient="records", indent=1) + "\n")

@@ -8,13 +8,18 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from synth_assets.input_files import UniqueKeyLoader, read_text_file
+from synth_assets.verify.sandbox import SandboxPolicy
+
 
 class ConfigError(ValueError):
     """Bad experiment configuration; the message names the file and the offending field."""
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """No coercion (`rounds: yes` is not 1, `"8"` is not 8), no unknown keys, no inf or NaN."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 BackendName = Literal["llamacpp", "student", "anthropic", "openai"]
@@ -37,10 +42,10 @@ class BackendConfig(_Strict):
     adaptive: bool = Field(True, description="grow concurrency while calls succeed, halve it on 429")
     requests_per_minute: float | None = Field(None, gt=0)
     tokens_per_minute: float | None = Field(None, gt=0)
-    timeout_s: float = Field(120.0, gt=0)
+    timeout_s: float = Field(120.0, gt=0, le=3600)
     max_retries: int = Field(6, ge=0, le=50)
     batch: bool = Field(False, description="use the provider's batch API (half price, results within 24 h)")
-    poll_interval_s: float = Field(30.0, gt=0, description="first wait between batch polls; grows 1.5x")
+    poll_interval_s: float = Field(30.0, gt=0, le=3600, description="first wait between batch polls; grows 1.5x")
     budget_usd: float | None = Field(None, ge=0, description="stop a materialization before it spends more")
 
     @property
@@ -69,15 +74,31 @@ class ModelPrice(_Strict):
     output_per_mtok: float = Field(ge=0)
 
 
+MAX_TASKS = 1_000_000  # a round's tasks of one kind; 10^6 x k samples is already a very large round
+
+
 class Sizes(_Strict):
-    instructions_per_round: int = Field(8, ge=0, description="general Self-Instruct tasks to request")
-    math_problems_per_round: int = Field(4, ge=0, description="new math word problems to request")
-    reference_tasks_per_round: int = Field(6, ge=0, description="pool tasks with ground truth to re-solve")
+    instructions_per_round: int = Field(8, ge=0, le=MAX_TASKS, description="general Self-Instruct tasks to request")
+    math_problems_per_round: int = Field(4, ge=0, le=MAX_TASKS, description="new math word problems to request")
+    reference_tasks_per_round: int = Field(
+        6, ge=0, le=MAX_TASKS, description="pool tasks with ground truth to re-solve"
+    )
     samples_per_task: int = Field(2, ge=1, le=64, description="k chain-of-thought samples per task")
-    min_verified_per_task: int = Field(1, ge=1, description="verified traces wanted per task with a reference")
+    min_verified_per_task: int = Field(1, ge=1, le=64, description="verified traces wanted per task with a reference")
     max_attempts: int = Field(2, ge=1, le=20, description="rounds of k samples for tasks short of verified traces")
     in_context_examples: int = Field(8, ge=1, le=32)
-    mix_size: int = Field(40, ge=1, description="training rows per round (N) for replace and fractions")
+    mix_size: int = Field(
+        40, ge=1, le=10 * MAX_TASKS, description="training rows per round (N) for replace and fractions"
+    )
+
+    @model_validator(mode="after")
+    def _a_round_makes_something(self) -> Sizes:
+        if not (self.instructions_per_round or self.math_problems_per_round or self.reference_tasks_per_round):
+            raise ValueError(
+                "instructions_per_round, math_problems_per_round and reference_tasks_per_round are all 0: "
+                "a round would generate nothing"
+            )
+        return self
 
 
 class FilterConfig(_Strict):
@@ -89,7 +110,9 @@ class FilterConfig(_Strict):
     min_unique_token_ratio: float = Field(0.3, ge=0.0, le=1.0, description="below: a loop, dropped as garbage")
     min_alpha_ratio: float = Field(0.5, ge=0.0, le=1.0, description="below: symbols, dropped as garbage")
     perplexity_band: tuple[float, float] | None = Field(
-        (0.0, 1.0), description="quantiles of held-back human perplexities that bound the kept band; null: off"
+        (0.0, 1.0),
+        strict=False,  # a YAML list of two numbers
+        description="quantiles of held-back human perplexities that bound the kept band; null: off",
     )
     target_size: int | None = Field(None, ge=1, description="keep this many rows by farthest-point diversity")
     judge_threshold: float | None = Field(6.0, ge=1, le=10, description="drop rows the judge scored below this")
@@ -106,6 +129,14 @@ class VerifyConfig(_Strict):
     self_consistency_threshold: float = Field(
         0.6, gt=0.0, le=1.0, description="share of the k samples the majority answer needs (tasks with no reference)"
     )
+    allow_weak_isolation: bool = Field(
+        False,
+        description="run code checks without the bwrap sandbox where it is unavailable (verdicts say so); "
+        "off: unisolated code is never run and never passes",
+    )
+
+    def sandbox_policy(self) -> SandboxPolicy:
+        return SandboxPolicy(allow_weak_isolation=self.allow_weak_isolation)
 
 
 class CheckConfig(_Strict):
@@ -203,6 +234,9 @@ def parse_experiments(raw: Any, source: str) -> ExperimentsFile:
     """Merge the file's `defaults:` block into each experiment, then validate."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected a mapping with an 'experiments' list at the top level")
+    if not isinstance(raw.get("defaults") or {}, dict):
+        kind = type(raw["defaults"]).__name__
+        raise ConfigError(f"{source}: defaults: expected a mapping of keys merged into every experiment, got a {kind}")
     defaults = dict(raw.get("defaults") or {})
     merged = dict(raw)
     merged.pop("defaults", None)
@@ -225,10 +259,9 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_experiments(path: Path) -> ExperimentsFile:
-    if not path.exists():
-        raise ConfigError(f"{path}: experiments file not found (set SYNTH_EXPERIMENTS or create it)")
+    text = read_text_file(path, "experiments file", ConfigError, " (set SYNTH_EXPERIMENTS or create it)")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(text, Loader=UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -7,15 +7,16 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
 from synth_assets.definitions import HUMAN_DATA_JOB, REPORT_JOB, ROUND_JOB
 from synth_assets.experiments import Experiment, ExperimentsFile
 from synth_assets.sql_files import sql
 from synth_assets.storage.previous_round import latest_materialization, partition_key
+from synth_assets.storage.warehouse_file import open_warehouse
 
 
 @dataclass(frozen=True)
@@ -127,12 +128,12 @@ def run_experiments(
 
 def collapse_summary(warehouse: str) -> pd.DataFrame:
     columns = "experiment, round, train_rows, heldout_perplexity, tail_coverage, distinct_2, self_similarity"
-    with DuckDBResource(database=warehouse).get_connection() as conn:
+    with open_warehouse(Path(warehouse)) as conn:
         return (
             conn.execute(f"select {columns} from main.collapse_metrics order by experiment, round").fetchdf().round(3)
         )
 
 
 def round_summary(warehouse: str) -> pd.DataFrame:
-    with DuckDBResource(database=warehouse).get_connection() as conn:
+    with open_warehouse(Path(warehouse)) as conn:
         return conn.execute(sql("round_summary")).fetchdf()

@@ -144,6 +144,7 @@ def build_pipeline_assets(
             judge=judge,
             judge_max_tokens=exp.judge.max_tokens if exp.judge else 0,
             seed=exp.seed + (exp.judge.seed if exp.judge else 0),
+            sandbox=exp.verify.sandbox_policy(),
         )
         with judge or nullcontext(), budget_failure(judge) if judge else nullcontext():
             df = verify_traces(cot_traces, exp.name, round_, context.run.run_id, settings)
@@ -154,6 +155,7 @@ def build_pipeline_assets(
             metadata={
                 **table_metadata(df),
                 "verified_rate": dg.MetadataValue.float(float(stats["verified_rate"])),
+                "reward_hacking": dg.MetadataValue.int(int(stats["reward_hacking"])),
                 "verification": dg.MetadataValue.md(counts_table(stats, "statistic", "value")),
                 **judge_meta,
             },

@@ -15,10 +15,12 @@ from synth_assets.filters.near_duplicates import near_duplicates
 from synth_assets.filters.perplexity_band import PerplexityBand, fit_band
 from synth_assets.filters.rouge_novelty import novelty_scores
 from synth_assets.filters.text_rules import length_ok, normalized
+from synth_assets.verify.ground_truth import is_reward_hacking
 
 STEPS = (
     "generation_error",
     "truncated",
+    "reward_hacking",
     "verification",
     "length",
     "self_instruct_rules",
@@ -73,6 +75,7 @@ def run_funnel(
 
     drop(out["error"].notna() | (out["response"].fillna("").str.strip() == ""), "generation_error", out["error"])
     drop(out["finish_reason"] == "length", "truncated")  # cut off at max_tokens: an unfinished example
+    drop(out["evidence"].map(is_reward_hacking).astype(bool), "reward_hacking", out["evidence"])  # gamed its tests
     drop(out["verdict"].isin(["failed", "no_answer", "inconsistent"]), "verification", out["evidence"])
     generated = out["task_source"] == "generated"
     instruction_ok = _per_distinct(out["instruction"], lambda t: length_ok(t, cfg.min_words, cfg.max_words))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from synth_assets.input_files import read_text_file
 
 INSTRUCTION_FILE = "instruction_tasks.jsonl"
 MATH_FILE = "math_problems.jsonl"
@@ -14,32 +17,50 @@ _MAX_REPORTED = 20
 
 
 class SeedFileError(ValueError):
-    """One or more malformed seed rows; the message lists `file:line: field: problem`."""
+    """One or more malformed seed rows; the message lists `file:line: field: problem`, one a line."""
 
 
-class InstructionTask(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-    id: str = Field(min_length=1)
-    task_type: str = Field(min_length=1)
+MAX_TEXT = 20_000  # characters in one field: a long worked solution fits; a pasted file does not
+_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is only whitespace")
+    return value
+
+
+class _Seed(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True, str_max_length=MAX_TEXT)
+
+
+class InstructionTask(_Seed):
+    id: str = Field(pattern=_ID)
+    task_type: str = Field(min_length=1, max_length=64)
     instruction: str = Field(min_length=1)
     input: str = ""
     output: str = Field(min_length=1)
 
+    _blank = field_validator("task_type", "instruction", "output")(_not_blank)
 
-class MathProblem(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-    id: str = Field(min_length=1)
+
+class MathProblem(_Seed):
+    id: str = Field(pattern=_ID)
     question: str = Field(min_length=1)
     solution: str = Field(min_length=1)
-    answer: str = Field(min_length=1)
+    answer: str = Field(min_length=1, max_length=64)
+
+    _blank = field_validator("question", "solution")(_not_blank)
 
     @field_validator("answer")
     @classmethod
     def _numeric(cls, value: str) -> str:
         try:
-            float(value.replace(",", ""))
+            number = float(value.replace(",", ""))
         except ValueError:
             raise ValueError(f"must be a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ValueError(f"must be a finite number, got {value!r}")
         return value
 
 
@@ -48,12 +69,11 @@ Record = TypeVar("Record", bound=BaseModel)
 
 def load_jsonl(path: Path, model: type[Record]) -> list[Record]:
     """Validate every line before failing, so one run shows all the problems in a file."""
-    if not path.exists():
-        raise SeedFileError(f"{path}: seed file not found")
+    text = read_text_file(path, "seed file", SeedFileError)
     records: list[Record] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -77,9 +97,9 @@ def load_jsonl(path: Path, model: type[Record]) -> list[Record]:
             continue
         seen[rid] = lineno
         records.append(record)
-    if problems:
-        more = f"\n... and {len(problems) - _MAX_REPORTED} more" if len(problems) > _MAX_REPORTED else ""
-        raise SeedFileError(f"{len(problems)} malformed row(s):\n" + "\n".join(problems[:_MAX_REPORTED]) + more)
+    if problems:  # one line a problem, each naming file, line and field
+        more = [f"{path}: ... and {len(problems) - _MAX_REPORTED} more"] if len(problems) > _MAX_REPORTED else []
+        raise SeedFileError("\n".join(problems[:_MAX_REPORTED] + more))
     return records
 
 

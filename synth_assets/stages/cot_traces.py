@@ -23,6 +23,7 @@ from synth_assets.mix.regimes import sample
 from synth_assets.rows import prompt_hash
 from synth_assets.stages._rows import TASK_FIELDS, frame, make_row, nullable, task_fields
 from synth_assets.verify.ground_truth import check_many, has_ground_truth
+from synth_assets.verify.sandbox import SandboxPolicy
 
 MATH_SHOTS = 2
 
@@ -99,7 +100,7 @@ def sample_traces(
             rows.append(_row(task, index, attempt, request, result, exp, round_, generator.label, run_id))
             if task["task_id"] in references:
                 to_check.append((task, result, rows[-1]))
-        checked = _check_once(to_check, references)
+        checked = _check_once(to_check, references, exp.verify.sandbox_policy())
         log.record_attempt(attempt, checked)
         short = set(log.short(references))
         todo = [t for t in records if t["task_id"] in short]
@@ -109,12 +110,14 @@ def sample_traces(
     return frame(rows, "COT_TRACES"), stats
 
 
-def _check_once(to_check: list[tuple[dict, Generation, dict]], references: dict[str, str]) -> list[tuple[str, bool]]:
+def _check_once(
+    to_check: list[tuple[dict, Generation, dict]], references: dict[str, str], policy: SandboxPolicy
+) -> list[tuple[str, bool]]:
     """Ground truth for each answered trace, recorded on its row (`checked_*`) so that
     verified_traces carries the verdict instead of running the sandbox a second time."""
     answered = [(t, r, row) for t, r, row in to_check if r.ok]
     items = [(t["family"], t["instruction"], r.text, references[t["task_id"]]) for t, r, _ in answered]
-    for (_, _, row), verdict in zip(answered, check_many(items), strict=True):
+    for (_, _, row), verdict in zip(answered, check_many(items, policy), strict=True):
         row.update(checked_verdict=verdict.verdict, checked_answer=verdict.extracted, checked_evidence=verdict.evidence)
     return [(t["task_id"], row["checked_verdict"] == "passed") for t, _, row in to_check]
 

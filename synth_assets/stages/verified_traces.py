@@ -9,7 +9,7 @@ ever says 'passed'; everything else is recorded as what it is.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -18,8 +18,9 @@ from synth_assets.llm.base import TextGenerator
 from synth_assets.stages._rows import derive_row, frame, nullable
 from synth_assets.verify import extract_answer
 from synth_assets.verify.ground_truth import VERIFIERS as GROUND_TRUTH_VERIFIERS
-from synth_assets.verify.ground_truth import check_many, has_ground_truth
+from synth_assets.verify.ground_truth import check_many, has_ground_truth, is_reward_hacking
 from synth_assets.verify.judge import judge_evidence, judge_request
+from synth_assets.verify.sandbox import SandboxPolicy
 from synth_assets.verify.self_consistency import vote
 
 _CARRIED = (
@@ -42,7 +43,7 @@ _CARRIED = (
 GROUND_TRUTH = ("math_reference", "unit_tests")
 
 
-def verdicts_for(traces: list[dict]) -> list[dict]:
+def verdicts_for(traces: list[dict], policy: SandboxPolicy | None = None) -> list[dict]:
     """Ground truth where there is one: the verdict the rejection-sampling loop recorded, else
     checked here (side by side, see `check_many`); otherwise the reason there is none."""
     out: list[dict] = []
@@ -67,7 +68,7 @@ def verdicts_for(traces: list[dict]) -> list[dict]:
         else:
             evidence = "no ground truth for this task"
             out.append({"verdict": "unverifiable", "verifier": "none", "extracted_answer": None, "evidence": evidence})
-    for (i, _), v in zip(checks, check_many([item for _, item in checks]), strict=True):
+    for (i, _), v in zip(checks, check_many([item for _, item in checks], policy), strict=True):
         out[i] = {"verdict": v.verdict, "verifier": v.verifier, "extracted_answer": v.extracted, "evidence": v.evidence}
     return out
 
@@ -119,6 +120,7 @@ class VerifySettings:
     judge: TextGenerator | None = None
     judge_max_tokens: int = 256
     seed: int = 0
+    sandbox: SandboxPolicy = field(default_factory=SandboxPolicy)
 
 
 def verify_traces(
@@ -126,7 +128,7 @@ def verify_traces(
 ) -> pd.DataFrame:
     settings = settings or VerifySettings()
     records = traces.to_dict("records")
-    verdicts = verdicts_for(records)
+    verdicts = verdicts_for(records, settings.sandbox)
     _self_consistency(records, verdicts, settings.consistency_threshold)
     scores: list[float | None] = [None] * len(records)
     if settings.judge is not None and records:
@@ -152,6 +154,7 @@ def verification_stats(verified: pd.DataFrame) -> dict[str, float | int]:
         "verified_rate": round(passed / len(checkable), 4) if len(checkable) else 0.0,
         "tasks_with_a_pass": int(tasks.sum()),
         "checkable_tasks": len(tasks),
+        "reward_hacking": int(verified["evidence"].map(is_reward_hacking).sum()),
         "unverifiable": int((verified["verdict"] == "unverifiable").sum()),
         "self_consistent": int((verified["verdict"] == "consistent").sum()),
         "self_inconsistent": int((verified["verdict"] == "inconsistent").sum()),

@@ -1,8 +1,10 @@
-"""Code verification: the candidate completion runs against the task's unit tests in the sandbox.
+"""Code verification: the candidate completion runs in the sandbox and the task's unit tests call
+it from a separate harness process (see `sandbox`).
 
-HumanEval's protocol: program = prompt + completion, then the test module, then
-`check(entry_point)`. A chat model's answer arrives in a code fence, usually with the whole
-function; a raw completion continues the prompt. Both are handled.
+HumanEval's protocol: the candidate's program is prompt + completion; the harness runs the test
+module and `check(candidate)`, `candidate` being a proxy to the entry point. A chat model's answer
+arrives in a code fence, usually with the whole function; a raw completion continues the prompt.
+Both are handled.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from synth_assets.verify.sandbox import SandboxLimits, run_python
+from synth_assets.verify.sandbox import SandboxLimits, SandboxPolicy, run_tests
 
 _FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
 
@@ -19,8 +21,12 @@ _FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
 @dataclass(frozen=True)
 class CodeVerdict:
     passed: bool
-    status: str  # passed, failed, error, timeout, blocked, no_answer
+    status: str  # passed, failed, error, timeout, reward_hacking, unavailable, no_answer
     reason: str
+
+    @property
+    def reward_hacking(self) -> bool:
+        return self.status == "reward_hacking"
 
 
 def program_for(prompt: str, completion: str) -> str:
@@ -30,11 +36,18 @@ def program_for(prompt: str, completion: str) -> str:
     return f"{prompt}\n{body}" if re.search(r"^\s*def \w+\(", body, re.M) else prompt + body
 
 
-def check_code(prompt: str, completion: str, reference: str, limits: SandboxLimits | None = None) -> CodeVerdict:
+def check_code(
+    prompt: str,
+    completion: str,
+    reference: str,
+    limits: SandboxLimits | None = None,
+    policy: SandboxPolicy | None = None,
+) -> CodeVerdict:
+    """`reference` is the task's tests as stored in `reference_answer`: JSON with `test` (defining
+    `check(candidate)`) and `entry_point`."""
     if not completion.strip():
         return CodeVerdict(False, "no_answer", "empty completion")
     tests = json.loads(reference)
-    result = run_python(
-        program_for(prompt, completion) + "\n\n" + tests["test"], f"check({tests['entry_point']})", limits
-    )
-    return CodeVerdict(result.passed, result.status, result.summary)
+    program = program_for(prompt, completion)
+    outcome = run_tests(program, tests["test"], tests["entry_point"], prompt, limits, policy)
+    return CodeVerdict(outcome.passed, outcome.status, outcome.summary)

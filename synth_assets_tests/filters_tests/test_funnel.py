@@ -109,3 +109,33 @@ def test_heuristics_perplexity_and_diversity_steps_name_what_they_saw() -> None:
 
 HUMAN_WORDS = ["kettle", "lamp", "bicycle", "clock", "radio", "fridge", "stove", "phone"]
 VERBS = ["heats water", "gives light", "moves you", "keeps time", "plays songs"]
+
+
+def test_code_that_gamed_its_tests_is_dropped_as_reward_hacking() -> None:
+    evidence = "reward hacking: returned a value that is not plain data: __main__.Yes is not plain data"
+    rows = pd.DataFrame(
+        [
+            _trace(
+                "c1",
+                "def f(x): ...",
+                "class Yes: ...",
+                verdict="failed",
+                family="code",
+                task_source="pool",
+                evidence=evidence,
+            ),
+            _trace(
+                "c2",
+                "def g(x): ...",
+                "return 1",
+                verdict="failed",
+                family="code",
+                task_source="pool",
+                evidence="failed in 0.03s: AssertionError: assert candidate(1) == 2",
+            ),
+        ]
+    )
+    out = run_funnel(rows, [], FunnelConfig(min_words=1))
+    assert out["drop_reason"].tolist() == ["reward_hacking", "verification"]
+    assert out.loc[0, "drop_detail"] == evidence
+    assert funnel_counts(out)["dropped:reward_hacking"] == 1

@@ -56,4 +56,6 @@ def test_code_is_verified_by_its_tests_and_failures_are_resampled() -> None:
     by_task = verified.groupby("task_id")["verdict"].apply(list).to_dict()
     assert by_task == {"HumanEval/0": ["passed"], "HumanEval/1": ["failed"] * 3}
     assert set(verified["verifier"]) == {"unit_tests"}
-    assert verified["evidence"].str.contains("blocked").sum() == 3  # the rm -rf attempt, refused each time
+    # the rm -rf attempt: refused each time, and recorded as what it is
+    hacking = verified["evidence"].str.startswith("reward hacking: ") & verified["evidence"].str.contains("os.system")
+    assert hacking.sum() == 3

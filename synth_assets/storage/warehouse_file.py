@@ -1,0 +1,47 @@
+"""Opening the warehouse file from the command line: an answer at once, in one line.
+
+dagster-duckdb's resource retries a locked file with backoff (104 s before it gave up, with a
+traceback); DuckDB itself fails in milliseconds and says who holds the lock. The CLI opens the
+file directly and turns DuckDB's errors into a sentence naming the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+
+class WarehouseError(RuntimeError):
+    pass
+
+
+@contextmanager
+def open_warehouse(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    if not path.exists():
+        raise WarehouseError(f"{path}: does not exist yet; run `synth run` first")
+    if not path.is_file():
+        raise WarehouseError(f"{path}: is a directory, not a DuckDB database file")
+    try:
+        conn = duckdb.connect(str(path))
+    except duckdb.IOException as exc:
+        raise WarehouseError(_reason(path, str(exc))) from None
+    except duckdb.Error as exc:
+        raise WarehouseError(f"{path}: cannot be opened: {str(exc).splitlines()[0]}") from None
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _reason(path: Path, message: str) -> str:
+    if "lock" in message.lower():
+        holder = re.search(r"PID (\d+)", message)
+        who = f" (PID {holder.group(1)}" + ", a run in progress?)" if holder else ""
+        return f"{path}: in use by another process{who}; try again when it has finished"
+    if "not a valid DuckDB database" in message:
+        return f"{path}: not a DuckDB database file"
+    return f"{path}: cannot be opened: {message.splitlines()[0]}"
