@@ -28,9 +28,12 @@ def _mat(instance: dg.DagsterInstance, asset: str, partition: str | None = None,
 
 
 def _evaluate_sensor(defs, resources, instance, cursor=None):
+    """The context is closed after the tick: it opens an instance of its own from the ref, and
+    left open it keeps Dagster's current defs-state storage pointing at that instance after it is
+    garbage collected ("Attempted to resolve undefined DagsterInstance weakref" in a later test)."""
     sensor = defs.resolve_sensor_def("advance_rounds")
-    ctx = dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources, definitions=defs)
-    result = sensor.evaluate_tick(ctx)
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources, definitions=defs) as ctx:
+        result = sensor.evaluate_tick(ctx)
     return result.run_requests or [], result.cursor
 
 
@@ -58,10 +61,10 @@ def test_sensor_starts_round_zero_everywhere_after_a_human_data_refresh(setup) -
 
 def _evaluate_schedule(defs, resources, instance, when=datetime(2026, 11, 25, 2, tzinfo=timezone.utc)):
     schedule = defs.resolve_schedule_def("nightly_advance")
-    ctx = dg.build_schedule_context(
+    with dg.build_schedule_context(
         instance=instance, scheduled_execution_time=when, resources=resources, repository_def=defs.get_repository_def()
-    )
-    return schedule.evaluate_tick(ctx)
+    ) as ctx:  # closed after the tick, for the reason given in _evaluate_sensor
+        return schedule.evaluate_tick(ctx)
 
 
 def test_schedule_refreshes_human_data_when_the_seed_files_changed(setup) -> None:
