@@ -51,9 +51,10 @@ test: setup
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
+# `dg dev` is Dagster's recommended local UI (webserver and daemon); it reads [tool.dg] in pyproject.toml
 ui: setup
 	$(BIN)/synth init
-	$(BIN)/dagster dev -w workspace.yaml
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dg dev
 
 clean:
-	rm -rf $(VENV) data/warehouse.duckdb data/dagster_home data/cache data/artifacts data/reports
+	rm -rf $(VENV) data/warehouse.duckdb* data/dagster_home data/cache data/artifacts data/reports data/exports

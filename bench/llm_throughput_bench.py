@@ -16,14 +16,16 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # test support lives beside the package
+
 from synth_assets.llm.anthropic_backend import AnthropicAPI
 from synth_assets.llm.base import GenerationRequest
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.dispatch import DispatchPolicy
-from synth_assets.llm.loopback_server import LoopbackLLMServer
 from synth_assets.llm.openai_backend import OpenAIAPI
 from synth_assets.llm.remote_backend import RemoteBackend
 from synth_assets.llm.session import GenerationSession
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
 LIMIT_RPM = 1200
 LATENCY_S = 0.2

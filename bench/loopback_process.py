@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the test support package beside the code
 
 
 def _resolve(responder: str | None) -> Any:
@@ -22,7 +26,7 @@ def _resolve(responder: str | None) -> Any:
 
 
 def _serve(conn: Any, latency_s: float, responder: str | None) -> None:
-    from synth_assets.llm.loopback_server import LoopbackLLMServer, default_responder
+    from synth_assets_tests.support.loopback_server import LoopbackLLMServer, default_responder
 
     server = LoopbackLLMServer(latency_s=latency_s, responder=_resolve(responder) or default_responder)
     server.start()

@@ -16,11 +16,14 @@ import argparse
 import json
 import random
 import re
+import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # test support lives beside the package
+
 from synth_assets.filters import rouge_novelty
-from synth_assets.filters.rouge_reference import reference_novelty
+from synth_assets_tests.support.rouge_reference import reference_novelty
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 

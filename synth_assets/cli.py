@@ -219,7 +219,3 @@ def audit(
     humans = int((df["stage"] == "human_seeds").sum())
     verdict = "[green]unbroken chain[/]" if reaches_human_seed(df) else "[red]BROKEN chain[/]"
     console.print(f"{len(df)} ancestors across {df['stage'].nunique()} stages; {humans} human seed row(s); {verdict}")
-
-
-def main() -> None:  # pragma: no cover - console entry
-    sys.exit(app())

@@ -90,7 +90,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         selection=dg.AssetSelection.groups(human_data.GROUP),
         description="Load and validate the human seed and held-out data.",
     )
-    round_selection = pipeline | dg.AssetSelection.keys(*ROUND_EXTRAS)
+    round_selection = pipeline | dg.AssetSelection.assets(*ROUND_EXTRAS)
     round_job = dg.define_asset_job(
         ROUND_JOB,
         selection=round_selection,
@@ -112,7 +112,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     ]
     report_job = dg.define_asset_job(
         REPORT_JOB,
-        selection=dg.AssetSelection.groups(SQL_GROUP) | dg.AssetSelection.keys("collapse_report"),
+        selection=dg.AssetSelection.groups(SQL_GROUP) | dg.AssetSelection.assets("collapse_report"),
         description="Roll-ups over all partitions: SQL models and the collapse report.",
     )
     return dg.Definitions(

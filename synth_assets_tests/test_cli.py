@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from synth_assets.cli import app
 from synth_assets.llm.cache import ResponseCache
-from synth_assets.llm.loopback_server import LoopbackLLMServer
 from synth_assets.settings import Settings
 from synth_assets_tests.conftest import use_slow_remote_generator
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
 runner = CliRunner()
 

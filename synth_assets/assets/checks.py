@@ -4,6 +4,8 @@ Great Expectations is imported when a check first runs, not when the code locati
 1.8 s of the start-up of every process that loads the definitions (webserver, daemon, runs).
 """
 
+import warnings
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -30,7 +32,18 @@ def _heldout_keys(warehouse: DuckDBResource) -> set[tuple[str, str]]:
 
 
 def build_stage_check(asset: dg.AssetsDefinition, partitions: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
+    """Partitioned like its asset, so the UI shows each partition's result and a failed check
+    blocks only that partition's downstream steps. Partitioned checks are a Dagster preview
+    feature (1.13): chosen on purpose, so its preview notice is not repeated on every load."""
     stage = asset.key.to_user_string()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return _stage_check(asset, partitions, stage)
+
+
+def _stage_check(
+    asset: dg.AssetsDefinition, partitions: dg.PartitionsDefinition, stage: str
+) -> dg.AssetChecksDefinition:
 
     @dg.asset_check(
         asset=asset,

@@ -7,7 +7,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from synth_assets import schemas
-from synth_assets.assets.metadata import OWNERS, markdown_table
+from synth_assets.assets.metadata import DATA_VERSION_TAG, OWNERS, markdown_table
 from synth_assets.assets.partitions import PARTITION_EXPR, resolve
 from synth_assets.assets.resources import PipelineConfig
 from synth_assets.collapse import metrics
@@ -50,7 +50,7 @@ def build_collapse_assets(partitions: dg.PartitionsDefinition) -> list[dg.Assets
         }
         return dg.Output(
             StudentArtifact(model, lineage),
-            data_version=dg.DataVersion(content_hash(model.to_json())),
+            tags={DATA_VERSION_TAG: content_hash(model.to_json())},
             metadata={
                 "train_rows": len(texts),
                 "trigram_types": len(model.trigrams),

@@ -4,7 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from synth_assets import schemas
-from synth_assets.assets.metadata import OWNERS, counts_table, table_metadata
+from synth_assets.assets.metadata import DATA_VERSION_TAG, OWNERS, counts_table, table_metadata
 from synth_assets.assets.resources import PipelineConfig
 from synth_assets.seeds.fingerprint import fingerprint
 from synth_assets.seeds.human_pool import human_rows
@@ -23,7 +23,7 @@ def _result(df: pd.DataFrame, pipeline_config: PipelineConfig) -> dg.Output:
     version = fingerprint(pipeline_config.seeds_dir, pipeline_config.heldout_dir)
     return dg.Output(
         df,
-        data_version=dg.DataVersion(version),
+        tags={DATA_VERSION_TAG: version},
         metadata={
             **table_metadata(df),
             "by_task_type": dg.MetadataValue.md(counts_table({f"{f}/{t}": n for (f, t), n in by_type.items()}, "type")),

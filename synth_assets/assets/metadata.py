@@ -13,6 +13,9 @@ from synth_assets.llm.base import TextGenerator
 from synth_assets.llm.dispatch import BudgetExceeded
 
 OWNERS = ["team:synthetic-data"]
+# A materialization's data version, set by us where the content defines it (the human files'
+# fingerprint, a student's weights). A tag, not `Output(data_version=...)`, which is in beta.
+DATA_VERSION_TAG = "dagster/data_version"
 PREVIEW_ROWS = 8
 PREVIEW_COLUMNS = ("id", "origin", "family", "instruction", "response", "verdict", "drop_reason")
 _CELL = 80

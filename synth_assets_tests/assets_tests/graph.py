@@ -41,7 +41,7 @@ class Graph:
     def materialize_keys(self, keys: list[str], key: str | None = None) -> dg.ExecuteInProcessResult:
         return dg.materialize(
             [*self.assets, *self.checks],
-            selection=dg.AssetSelection.keys(*keys),
+            selection=dg.AssetSelection.assets(*keys),
             partition_key=key,
             resources=self.resources,
             instance=self.instance,

@@ -12,10 +12,10 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from synth_assets.llm.loopback_server import LoopbackLLMServer
 from synth_assets.storage.previous_round import partition_key
 from synth_assets_tests.assets_tests.graph import Graph
 from synth_assets_tests.conftest import TINY
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
 KEY = "sk-graph-test-5c1d9e7a3b"
 WORDS = ["river", "prime", "budget", "poem", "recipe", "orbit", "ledger", "melody", "glacier", "sonnet"]

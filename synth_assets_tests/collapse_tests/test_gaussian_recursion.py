@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from synth_assets.collapse.gaussian_recursion import closed_form, simulate
+from synth_assets_tests.support.gaussian_recursion import closed_form, simulate
 
 D, T, SIGMA, ITERATIONS = 10, 50, 1.0, 8
 

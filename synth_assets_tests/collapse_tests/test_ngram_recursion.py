@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from synth_assets.collapse.ngram_lm import EOS, UNK, KneserNeyLM, build_vocab
-from synth_assets.collapse.recursion import run
 from synth_assets.seeds.human_pool import human_rows
+from synth_assets_tests.support.recursion import run
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 SEEDS, ROUNDS = (0, 1, 2), 7

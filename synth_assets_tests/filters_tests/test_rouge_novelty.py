@@ -6,7 +6,7 @@ import pytest
 
 from synth_assets.filters import rouge_novelty, rouge_tokens
 from synth_assets.filters.rouge_novelty import novelty_scores
-from synth_assets.filters.rouge_reference import reference_novelty
+from synth_assets_tests.support.rouge_reference import reference_novelty
 
 WORDS = "write a short poem story list three ideas about the cat dog sun rain city give explain why how".split()
 

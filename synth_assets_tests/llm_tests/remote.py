@@ -8,10 +8,10 @@ from synth_assets.llm.anthropic_backend import AnthropicAPI
 from synth_assets.llm.batch import PollPolicy
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.dispatch import DispatchPolicy
-from synth_assets.llm.loopback_server import LoopbackLLMServer
 from synth_assets.llm.openai_backend import OpenAIAPI
 from synth_assets.llm.pricing import Price
 from synth_assets.llm.remote_backend import RemoteBackend
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
 ANTHROPIC_KEY = "sk-ant-test-7f3a9c1e5b2d4a6f8e0c"
 OPENAI_KEY = "sk-test-2b8e4d6f0a1c3e5b7d9f"

@@ -9,10 +9,10 @@ import pytest
 from synth_assets.llm.base import GenerationRequest
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.dispatch import BudgetExceeded
-from synth_assets.llm.loopback_server import LoopbackLLMServer
 from synth_assets.llm.pricing import Price, estimate_cost
 from synth_assets.llm.session import GenerationSession
 from synth_assets_tests.llm_tests.remote import PROVIDERS, backend
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
 PRICE = Price(input_per_mtok=3.0, output_per_mtok=15.0)
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from synth_assets.llm.cache import ResponseCache
-from synth_assets.llm.loopback_server import LoopbackLLMServer
 from synth_assets.llm.session import GenerationSession
 from synth_assets_tests.llm_tests.local_child import requests as local_requests
 from synth_assets_tests.llm_tests.remote import backend
 from synth_assets_tests.llm_tests.session_child import requests
 from synth_assets_tests.llm_tests.test_killed_runs import ROOT, _child, _wait_for
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

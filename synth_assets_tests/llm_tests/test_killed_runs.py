@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from synth_assets.llm.cache import ResponseCache
-from synth_assets.llm.loopback_server import LoopbackLLMServer
 from synth_assets.llm.session import GenerationSession
 from synth_assets_tests.llm_tests.remote import backend
 from synth_assets_tests.llm_tests.session_child import requests
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

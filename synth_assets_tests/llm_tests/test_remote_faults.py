@@ -7,8 +7,8 @@ import time
 import pytest
 
 from synth_assets.llm.base import GenerationRequest
-from synth_assets.llm.loopback_server import LoopbackLLMServer
 from synth_assets_tests.llm_tests.remote import PROVIDERS, backend
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
 
 @pytest.fixture

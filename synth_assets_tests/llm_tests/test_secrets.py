@@ -9,9 +9,9 @@ import pytest
 
 from synth_assets.llm.base import GenerationRequest
 from synth_assets.llm.cache import ResponseCache
-from synth_assets.llm.loopback_server import LoopbackLLMServer
 from synth_assets.llm.session import GenerationSession
 from synth_assets_tests.llm_tests.remote import ANTHROPIC_KEY, OPENAI_KEY, PROVIDERS, backend
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pandas as pd
 
 from synth_assets.experiments import parse_experiments
-from synth_assets.llm.loopback_server import LoopbackLLMServer
 from synth_assets.llm.session import GenerationSession
 from synth_assets.seeds.humaneval import humaneval_tasks
 from synth_assets.stages.cot_traces import sample_traces
 from synth_assets.stages.verified_traces import verify_traces
 from synth_assets_tests.llm_tests.remote import backend
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
 TASKS = humaneval_tasks(2)
 

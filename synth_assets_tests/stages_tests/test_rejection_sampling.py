@@ -11,10 +11,10 @@ import pytest
 
 from synth_assets.experiments import parse_experiments
 from synth_assets.generate.rejection_sampling import RejectionLog, pass_at_k
-from synth_assets.llm.loopback_server import LoopbackLLMServer
 from synth_assets.llm.session import GenerationSession
 from synth_assets.stages.cot_traces import sample_traces
 from synth_assets_tests.llm_tests.remote import backend
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
 QUESTION = re.compile(r"Question: What is (\d+) \+ (\d+)\?\nAnswer:\s*$")
 

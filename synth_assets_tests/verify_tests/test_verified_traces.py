@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 from synth_assets.llm.cache import ResponseCache
-from synth_assets.llm.loopback_server import LoopbackLLMServer
 from synth_assets.llm.session import GenerationSession
 from synth_assets.stages.verified_traces import VerifySettings, verification_stats, verify_traces
 from synth_assets.verify.judge import parse_score
 from synth_assets.verify.self_consistency import vote
 from synth_assets_tests.llm_tests.remote import backend
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
 
 def _trace(task: str, response: str, family: str = "math", reference: str | None = None, **kw: Any) -> dict:
