@@ -16,12 +16,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from dagster_graphql import DagsterGraphQLClient
-from synth_assets.llm.loopback_server import LoopbackLLMServer
 
 from synth_assets.instance import ensure_instance_config
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.settings import Settings
 from synth_assets_tests.conftest import use_slow_remote_generator
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
 pytestmark = pytest.mark.slow
 LOCATION = "synth_assets"
