@@ -5,7 +5,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from synth_assets.sql_files import create_statement, load_models, sql
+from synth_assets.lineage import lineage_nodes_model
+from synth_assets.sql_files import create_statement, sql
 
 
 class UnknownRowError(LookupError):
@@ -14,9 +15,8 @@ class UnknownRowError(LookupError):
 
 def ensure_lineage_view(conn: duckdb.DuckDBPyConnection) -> None:
     """The audit works on any warehouse, whether or not the lineage_nodes asset was materialized."""
-    [model] = [m for m in load_models() if m.name == "lineage_nodes"]
     try:
-        conn.execute(create_statement(model))
+        conn.execute(create_statement(lineage_nodes_model()))
     except duckdb.CatalogException as exc:
         raise UnknownRowError(f"the warehouse has no pipeline tables yet ({exc}); run `synth run` first") from None
 

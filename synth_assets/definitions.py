@@ -5,40 +5,34 @@ from __future__ import annotations
 import warnings
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from synth_assets.assets import human_data
 from synth_assets.assets.checks import build_human_check, build_stage_check, lineage_unbroken
 from synth_assets.assets.collapse import build_collapse_assets, collapse_report
 from synth_assets.assets.exports import build_export_assets
 from synth_assets.assets.partitions import build_partitions
-from synth_assets.assets.pipeline import GROUP as PIPELINE_GROUP
-from synth_assets.assets.pipeline import build_pipeline_assets
-from synth_assets.assets.resources import PipelineConfig
 from synth_assets.assets.sql_models import GROUP as SQL_GROUP
 from synth_assets.assets.sql_models import build_sql_assets
+from synth_assets.assets.stage_assets import GROUP as PIPELINE_GROUP
+from synth_assets.assets.stage_assets import build_pipeline_assets
 from synth_assets.automation.nightly import build_nightly_schedule
 from synth_assets.automation.round_chain import build_round_chain_sensor
 from synth_assets.experiments import ExperimentsFile, load_experiments
-from synth_assets.llm.resource import GeneratorResource
+from synth_assets.resources.deployment import build_resources
 from synth_assets.settings import Settings
-from synth_assets.storage.artifacts import ArtifactIOManager
-from synth_assets.storage.io_manager import WarehouseIOManager
 
 HUMAN_DATA_JOB = "human_data_job"
 ROUND_JOB = "round_job"
 NIGHTLY_JOB = "nightly_job"
 SQL_JOB = "sql_models_job"
 REPORT_JOB = "report_job"
-# per-round assets outside the pipeline group
-ROUND_EXTRAS = ("student_model", "collapse_metrics", "preference_pairs", "training_files")
 
 
 def build_assets(experiments: ExperimentsFile) -> list[dg.AssetsDefinition]:
     assets = [
         human_data.human_seeds,
         human_data.heldout_human,
-        *build_pipeline_assets(build_partitions(experiments), {e.generator.backend for e in experiments.experiments}),
+        *build_pipeline_assets(build_partitions(experiments), experiments),
         *build_collapse_assets(build_partitions(experiments)),
         *build_export_assets(build_partitions(experiments)),
         collapse_report,
@@ -63,34 +57,22 @@ def build_checks(assets: list[dg.AssetsDefinition], experiments: ExperimentsFile
     return checks
 
 
-def build_resources(settings: Settings) -> dict[str, object]:
-    warehouse = str(settings.warehouse)
-    return {
-        "io_manager": WarehouseIOManager(database=warehouse, schema="main"),
-        "warehouse": DuckDBResource(database=warehouse),
-        "generator": GeneratorResource(
-            artifacts_dir=str(settings.data_dir / "artifacts"),
-            cache_dir=str(settings.llm_cache_dir),
-            anthropic_api_key=settings.secret("ANTHROPIC_API_KEY"),
-            openai_api_key=settings.secret("OPENAI_API_KEY"),
-        ),
-        "artifact_io_manager": ArtifactIOManager(base_dir=str(settings.data_dir / "artifacts")),
-        "pipeline_config": PipelineConfig(
-            experiments_file=str(settings.experiments_file), data_dir=str(settings.data_dir)
-        ),
-    }
+def round_asset_keys(assets: list[dg.AssetsDefinition]) -> list[dg.AssetKey]:
+    """Everything partitioned by experiment x round is part of a round: the pipeline stages and
+    what is made per round after them (student, metrics, exports), so nothing lists them by name."""
+    return [key for a in assets for key in a.keys if isinstance(a.partitions_def, dg.MultiPartitionsDefinition)]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     experiments = load_experiments(settings.experiments_file)
     assets = build_assets(experiments)
-    pipeline = dg.AssetSelection.groups(PIPELINE_GROUP)
+    round_keys = round_asset_keys(assets)
+    round_selection = dg.AssetSelection.assets(*round_keys)
     human_job = dg.define_asset_job(
         HUMAN_DATA_JOB,
         selection=dg.AssetSelection.groups(human_data.GROUP),
         description="Load and validate the human seed and held-out data.",
     )
-    round_selection = pipeline | dg.AssetSelection.assets(*ROUND_EXTRAS)
     round_job = dg.define_asset_job(
         ROUND_JOB,
         selection=round_selection,
@@ -104,12 +86,6 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         selection=round_selection | dg.AssetSelection.groups(human_data.GROUP),
         description="What the nightly schedule launches: a human data refresh or one round per experiment.",
     )
-    round_keys = [
-        key
-        for a in assets
-        for key in a.keys
-        if a.group_names_by_key.get(key) == PIPELINE_GROUP or key.to_user_string() in ROUND_EXTRAS
-    ]
     report_job = dg.define_asset_job(
         REPORT_JOB,
         selection=dg.AssetSelection.groups(SQL_GROUP) | dg.AssetSelection.assets("collapse_report"),

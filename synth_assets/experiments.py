@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from synth_assets.input_files import UniqueKeyLoader, read_text_file
+from synth_assets.llm.backends import BACKENDS
 from synth_assets.verify.sandbox import SandboxPolicy
 
 
@@ -22,15 +23,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
-BackendName = Literal["llamacpp", "student", "anthropic", "openai"]
-REMOTE_BACKENDS = ("anthropic", "openai")
-
-
 class BackendConfig(_Strict):
     """One model role (generator or judge): which backend, which model, how to sample and how
     hard to push a remote endpoint. Remote-only knobs are ignored by the local backends."""
 
-    backend: BackendName = "llamacpp"
+    backend: str = Field("llamacpp", description="a name in synth_assets.llm.backends.BACKENDS")
     model: str = "SmolLM2-135M-Instruct.Q4_1"
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint (vLLM, Ollama, ...) or a proxy")
     system_prompt: str | None = None
@@ -48,13 +45,20 @@ class BackendConfig(_Strict):
     poll_interval_s: float = Field(30.0, gt=0, le=3600, description="first wait between batch polls; grows 1.5x")
     budget_usd: float | None = Field(None, ge=0, description="stop a materialization before it spends more")
 
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, name: str) -> str:
+        if name not in BACKENDS:
+            raise ValueError(f"unknown backend {name!r}; one of: {', '.join(BACKENDS)}")
+        return name
+
     @property
     def label(self) -> str:
         return f"{self.backend}:{self.model}"
 
     @property
     def remote(self) -> bool:
-        return self.backend in REMOTE_BACKENDS
+        return BACKENDS[self.backend].remote
 
 
 class GeneratorConfig(BackendConfig):

@@ -71,31 +71,23 @@ _FILTER = [
 _HUMAN = [dg.TableColumn("source_ref", "VARCHAR", description="file:record of the human-authored source row")]
 
 
-_METRICS = [
+_METRICS_HEAD = [
     dg.TableColumn("experiment", "VARCHAR", description="experiment (partition dimension)"),
     dg.TableColumn("round", "INTEGER", description="round (partition dimension)"),
     dg.TableColumn("run_id", "VARCHAR", description="Dagster run that computed the metrics"),
     dg.TableColumn("student", "VARCHAR", description="student model artifact the metrics were measured on"),
     dg.TableColumn("train_rows", "INTEGER", description="rows of final_mix the student was trained on"),
-    dg.TableColumn("heldout_perplexity", "DOUBLE", description="student perplexity on the held-out human set"),
-    dg.TableColumn(
-        "distinct_1", "DOUBLE", description="unique unigrams / unigrams in a seeded 150-row sample of the mix"
-    ),
-    dg.TableColumn(
-        "distinct_2", "DOUBLE", description="unique bigrams / bigrams in a seeded 150-row sample of the mix"
-    ),
-    dg.TableColumn(
-        "distinct_3", "DOUBLE", description="unique trigrams / trigrams in a seeded 150-row sample of the mix"
-    ),
-    dg.TableColumn("self_similarity", "DOUBLE", description="mean pairwise ROUGE-L F in a sample of the mix"),
-    dg.TableColumn("vocabulary", "INTEGER", description="distinct tokens in the training mix"),
-    dg.TableColumn("tail_coverage", "DOUBLE", description="share of rare human words still in the mix"),
-    dg.TableColumn("js_divergence", "DOUBLE", description="JS divergence (bits) of mix unigrams from human seeds"),
+]
+_ROUND_FACTS = [
     dg.TableColumn("verified_rate", "DOUBLE", description="passed / checkable traces this round"),
     dg.TableColumn("human_fraction", "DOUBLE", description="share of human rows in the mix"),
-    dg.TableColumn("mean_length", "DOUBLE", description="mean tokens per training row"),
-    dg.TableColumn("std_length", "DOUBLE", description="standard deviation of tokens per training row"),
 ]
+
+
+def _metric_columns() -> list[dg.TableColumn]:
+    from synth_assets.collapse.measure import METRICS  # the registry of collapse metrics
+
+    return [dg.TableColumn(m.name, m.sql_type, description=m.description) for m in METRICS]
 
 
 def _schema(*groups: list[dg.TableColumn]) -> dg.TableSchema:
@@ -127,7 +119,7 @@ COT_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _CHECKED)
 VERIFIED_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT)
 FILTERED_SET = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT, _FILTER)
 FINAL_MIX = _schema(_CONTRACT, _TASK, _RESPONSE)
-COLLAPSE_METRICS = _schema(_METRICS)
+COLLAPSE_METRICS = _schema(_METRICS_HEAD, _metric_columns(), _ROUND_FACTS)
 _PAIR = [
     dg.TableColumn("task_id", "VARCHAR", description="the task both traces answer"),
     dg.TableColumn("prompt", "VARCHAR", description="the user turn: instruction and input"),

@@ -12,7 +12,8 @@ from pathlib import Path
 import dagster as dg
 from pydantic import BaseModel
 
-SECRET_NAMES = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY")
+from synth_assets.llm.backends import KEY_VARIABLES
+
 _PROJECT_DATA = Path(__file__).resolve().parents[1] / "data"
 
 
@@ -50,5 +51,5 @@ class Settings(BaseModel):
             experiments_file=Path(env.get("SYNTH_EXPERIMENTS", data_dir / "experiments.yaml")),
             warehouse=Path(env.get("SYNTH_WAREHOUSE", data_dir / "warehouse.duckdb")),
             dagster_home=Path(env.get("DAGSTER_HOME", data_dir / "dagster_home")),
-            secrets_present=frozenset(k for k in SECRET_NAMES if env.get(k)),
+            secrets_present=frozenset(k for k in KEY_VARIABLES if env.get(k)),
         )

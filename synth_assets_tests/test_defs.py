@@ -1,13 +1,13 @@
 import dagster as dg
 
-from synth_assets.assets.pipeline import STAGES
 from synth_assets.definitions import HUMAN_DATA_JOB, ROUND_JOB, defs
-from synth_assets.sql_files import load_models
+from synth_assets.stages.registry import STAGES
+from synth_assets.warehouse_models import all_models
 
 
 def test_code_location_loads_every_stage() -> None:
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    sql_models = {m.name for m in load_models()}
+    sql_models = {m.name for m in all_models()}
     collapse = {"student_model", "collapse_metrics", "collapse_report"}
     exports = {"preference_pairs", "training_files"}
     assert keys == {"human_seeds", "heldout_human", *STAGES, *collapse, *exports, *sql_models}

@@ -37,7 +37,7 @@ def _failed(outcomes) -> list[str]:
 def test_good_final_mix_passes_everything() -> None:
     df = _mix()
     derived = with_derived(df, {"fil-1"}, heldout_keys={("held", "")})
-    outcomes = validate(df, contract_suite("final_mix", True)) + validate(
+    outcomes = validate(df, contract_suite(FINAL_MIX, True)) + validate(
         derived, parents_suite() + heldout_suite() + human_fraction_suite(0.0, 0.02)
     )
     assert _failed(outcomes) == []
@@ -50,7 +50,7 @@ def test_each_planted_fault_fails_its_rule_with_a_sample() -> None:
         generator=[None, None, None, "m"],
         instruction=["held", "ok", "", "ok"],
     )
-    outcomes = validate(df, contract_suite("final_mix", True))
+    outcomes = validate(df, contract_suite(FINAL_MIX, True))
     failed = _failed(outcomes)
     assert "expect_column_values_to_be_unique:id" in failed
     assert "expect_column_values_to_be_in_set:origin" in failed
@@ -69,5 +69,5 @@ def test_each_planted_fault_fails_its_rule_with_a_sample() -> None:
 
 def test_schema_drift_is_caught() -> None:
     df = _mix().drop(columns=["prompt_hash"]).assign(extra=1)
-    [first] = validate(df, contract_suite("final_mix", True))[:1]
+    [first] = validate(df, contract_suite(FINAL_MIX, True))[:1]
     assert first.expectation == "expect_table_columns_to_match_set" and not first.success

@@ -1,4 +1,4 @@
-from synth_assets.rows import content_hash, row_id
+from synth_assets.core.rows import content_hash, row_id
 
 
 def test_ids_are_stable_for_equal_content_and_parent_order() -> None:

@@ -11,8 +11,8 @@ from dagster_duckdb import DuckDBResource
 
 from synth_assets.assets.metadata import markdown_table
 from synth_assets.assets.partitions import resolve
-from synth_assets.assets.resources import PipelineConfig
 from synth_assets.lineage import upstream_query, upstreams
+from synth_assets.resources.pipeline_config import PipelineConfig
 from synth_assets.storage.previous_round import read_partition
 
 
@@ -41,9 +41,15 @@ def build_stage_check(asset: dg.AssetsDefinition, partitions: dg.PartitionsDefin
         return _stage_check(asset, partitions, stage)
 
 
+def declared_schema(asset: dg.AssetsDefinition) -> dg.TableSchema:
+    """The column schema the asset declares: the same one the IO manager writes and the UI shows."""
+    return asset.metadata_by_key[asset.key]["dagster/column_schema"]
+
+
 def _stage_check(
     asset: dg.AssetsDefinition, partitions: dg.PartitionsDefinition, stage: str
 ) -> dg.AssetChecksDefinition:
+    schema = declared_schema(asset)
 
     @dg.asset_check(
         asset=asset,
@@ -61,7 +67,7 @@ def _stage_check(
         exp, round_ = resolve(context, pipeline_config.experiments())
         with warehouse.get_connection() as conn:
             df = read_partition(conn, stage, exp.name, round_)
-        outcomes = gx_suites.validate(df, gx_suites.contract_suite(stage, partitioned=True))
+        outcomes = gx_suites.validate(df, gx_suites.contract_suite(schema, partitioned=True))
         derived_suite = gx_suites.parents_suite()
         heldout = None
         if stage == "final_mix":
@@ -79,7 +85,7 @@ def _stage_check(
 
 
 def build_human_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
-    stage = asset.key.to_user_string()
+    stage, schema = asset.key.to_user_string(), declared_schema(asset)
 
     @dg.asset_check(
         asset=asset,
@@ -92,7 +98,7 @@ def build_human_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
 
         with warehouse.get_connection() as conn:
             df = conn.execute(f"select * from main.{stage}").fetchdf()
-        outcomes = gx_suites.validate(df, gx_suites.contract_suite(stage, partitioned=False))
+        outcomes = gx_suites.validate(df, gx_suites.contract_suite(schema, partitioned=False, human=True))
         return gx_suites.check_result(outcomes, {"rows": len(df)})
 
     return _check

@@ -7,15 +7,15 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from synth_assets import schemas
-from synth_assets.assets.metadata import DATA_VERSION_TAG, OWNERS, markdown_table
+from synth_assets.assets.metadata import DATA_VERSION_TAG, OWNERS, markdown_table, round_asset_args, source_version
 from synth_assets.assets.partitions import PARTITION_EXPR, resolve
-from synth_assets.assets.resources import PipelineConfig
 from synth_assets.collapse import metrics
 from synth_assets.collapse.measure import measure_round
-from synth_assets.collapse.ngram_lm import KneserNeyLM, build_vocab
 from synth_assets.collapse.report import embedded_image, render
-from synth_assets.collapse.texts import training_texts
-from synth_assets.rows import content_hash
+from synth_assets.core.ngram_lm import KneserNeyLM, build_vocab
+from synth_assets.core.rows import content_hash
+from synth_assets.core.texts import training_texts
+from synth_assets.resources.pipeline_config import PipelineConfig
 from synth_assets.stages.verified_traces import verification_stats
 from synth_assets.storage.artifacts import StudentArtifact
 
@@ -23,7 +23,11 @@ GROUP = "collapse"
 
 
 def build_collapse_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    common = {"partitions_def": partitions, "group_name": GROUP, "code_version": "1", "owners": OWNERS}
+    return [_student_asset(partitions), _metrics_asset(partitions)]
+
+
+def _student_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    common = round_asset_args(partitions, GROUP, __name__, "synth_assets.core.ngram_lm")
 
     @dg.asset(**common, io_manager_key="artifact_io_manager", kinds={"python", "json"})
     def student_model(
@@ -58,6 +62,14 @@ def build_collapse_assets(partitions: dg.PartitionsDefinition) -> list[dg.Assets
                 "lineage": dg.MetadataValue.json(lineage),
             },
         )
+
+    return student_model
+
+
+def _metrics_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    common = round_asset_args(
+        partitions, GROUP, __name__, "synth_assets.collapse.measure", "synth_assets.collapse.metrics"
+    )
 
     @dg.asset(
         **common,
@@ -105,10 +117,16 @@ def build_collapse_assets(partitions: dg.PartitionsDefinition) -> list[dg.Assets
             },
         )
 
-    return [student_model, collapse_metrics]
+    return collapse_metrics
 
 
-@dg.asset(group_name=GROUP, deps=["collapse_metrics"], kinds={"matplotlib", "html"}, owners=OWNERS, code_version="1")
+@dg.asset(
+    group_name=GROUP,
+    deps=["collapse_metrics"],
+    kinds={"matplotlib", "html"},
+    owners=OWNERS,
+    code_version=source_version("synth_assets.collapse.report"),
+)
 def collapse_report(pipeline_config: PipelineConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
     """Curves of every collapse metric against round, one line per experiment: PNG files, an HTML
     page and a markdown table, over all materialized partitions."""

@@ -7,20 +7,24 @@ import dagster as dg
 import pandas as pd
 
 from synth_assets import schemas
-from synth_assets.assets.metadata import OWNERS, markdown_table, table_metadata
+from synth_assets.assets.metadata import markdown_table, round_asset_args, table_metadata
 from synth_assets.assets.partitions import PARTITION_EXPR, resolve
-from synth_assets.assets.resources import PipelineConfig
+from synth_assets.core.rows import nullable
 from synth_assets.export.files import write_jsonl_and_parquet
 from synth_assets.export.formats import dpo_record, sft_record
-from synth_assets.stages._rows import nullable
+from synth_assets.resources.pipeline_config import PipelineConfig
 from synth_assets.stages.preference_pairs import preference_pairs as build_pairs
-from synth_assets.stages.verified_traces import GROUND_TRUTH
+from synth_assets.verify.ground_truth import GROUND_TRUTH_NAMES
 
 GROUP = "exports"
 
 
 def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    common = {"partitions_def": partitions, "group_name": GROUP, "code_version": "1", "owners": OWNERS}
+    return [_pairs_asset(partitions), _files_asset(partitions)]
+
+
+def _pairs_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    common = round_asset_args(partitions, GROUP, __name__, "synth_assets.stages.preference_pairs")
 
     @dg.asset(
         **common,
@@ -34,7 +38,7 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         trace that survived the funnel against a trace that failed verification."""
         exp, round_ = resolve(context, pipeline_config.experiments())
         df = build_pairs(filtered_set, exp.name, round_, context.run.run_id)
-        checked = filtered_set[filtered_set["verifier"].isin(GROUND_TRUTH)]
+        checked = filtered_set[filtered_set["verifier"].isin(GROUND_TRUTH_NAMES)]
         return dg.Output(
             df,
             metadata={
@@ -44,6 +48,12 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                 "tasks_checked": dg.MetadataValue.int(checked["task_id"].nunique()),
             },
         )
+
+    return preference_pairs
+
+
+def _files_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    common = round_asset_args(partitions, GROUP, __name__, "synth_assets.export.formats")
 
     @dg.asset(**common, kinds={"parquet", "json"})
     def training_files(
@@ -74,7 +84,7 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
             }
         )
 
-    return [preference_pairs, training_files]
+    return training_files
 
 
 def _plain(row: dict) -> dict:

@@ -4,10 +4,15 @@ import dagster as dg
 import pandas as pd
 
 from synth_assets import schemas
-from synth_assets.assets.metadata import DATA_VERSION_TAG, OWNERS, counts_table, table_metadata
-from synth_assets.assets.resources import PipelineConfig
+from synth_assets.assets.metadata import DATA_VERSION_TAG, OWNERS, counts_table, source_version, table_metadata
+from synth_assets.resources.pipeline_config import PipelineConfig
 from synth_assets.seeds.fingerprint import fingerprint
 from synth_assets.seeds.human_pool import human_rows
+
+# The loaders' code; the files' content is the data version (see `_result`).
+LOADER_VERSION = source_version(
+    "synth_assets.seeds.human_pool", "synth_assets.seeds.loaders", "synth_assets.seeds.humaneval"
+)
 
 HUMANEVAL_SEEDS = 20  # code tasks in the pool; each costs a sandboxed test run per trace
 
@@ -36,7 +41,7 @@ def _result(df: pd.DataFrame, pipeline_config: PipelineConfig) -> dg.Output:
     owners=OWNERS,
     kinds={"duckdb", "pandas"},
     metadata={"dagster/column_schema": schemas.HUMAN_SEEDS},
-    code_version="1",
+    code_version=LOADER_VERSION,
 )
 def human_seeds(context: dg.AssetExecutionContext, pipeline_config: PipelineConfig) -> dg.Output:
     """Project-authored instruction tasks (9 task types, with reference responses), grade-school
@@ -51,7 +56,7 @@ def human_seeds(context: dg.AssetExecutionContext, pipeline_config: PipelineConf
     owners=OWNERS,
     kinds={"duckdb", "pandas"},
     metadata={"dagster/column_schema": schemas.HELDOUT_HUMAN},
-    code_version="1",
+    code_version=LOADER_VERSION,
 )
 def heldout_human(context: dg.AssetExecutionContext, pipeline_config: PipelineConfig) -> dg.Output:
     """Human rows kept out of every seed pool and mix, for measuring what training does to models."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -19,6 +21,25 @@ DATA_VERSION_TAG = "dagster/data_version"
 PREVIEW_ROWS = 8
 PREVIEW_COLUMNS = ("id", "origin", "family", "instruction", "response", "verdict", "drop_reason")
 _CELL = 80
+
+
+def source_version(*module_names: str) -> str:
+    """A code version from the modules' source: edit the code and the UI marks the assets'
+    materializations as built by other code (instead of a hand-kept "1" nobody bumps)."""
+    from synth_assets.core.rows import content_hash
+
+    return content_hash(*(inspect.getsource(sys.modules[name]) for name in module_names), length=12)
+
+
+def round_asset_args(partitions: dg.PartitionsDefinition, group: str, *modules: str) -> dict[str, Any]:
+    """The arguments every per-round asset outside the stage factory shares; its version is the
+    source of the modules named (the asset's own first)."""
+    return {
+        "partitions_def": partitions,
+        "group_name": group,
+        "code_version": source_version(*modules),
+        "owners": OWNERS,
+    }
 
 
 def _cell(value: Any) -> str:

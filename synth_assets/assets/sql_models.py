@@ -1,4 +1,5 @@
-"""One asset per SQL file in `dbt_like_sql/`, with lineage derived from the SQL itself."""
+"""One asset per SQL model (the files in `dbt_like_sql/` and the generated ones), with lineage
+derived from the SQL itself."""
 
 from pathlib import Path
 
@@ -6,8 +7,9 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from synth_assets.assets.metadata import OWNERS, markdown_table
-from synth_assets.rows import content_hash
-from synth_assets.sql_files import SQL_DIR, SqlModel, create_statement, load_models
+from synth_assets.core.rows import content_hash
+from synth_assets.sql_files import SQL_DIR, SqlModel, create_statement
+from synth_assets.warehouse_models import all_models
 
 GROUP = "sql_models"
 PREVIEW = 10
@@ -21,7 +23,7 @@ def _build(model: SqlModel) -> dg.AssetsDefinition:
         deps=[dg.AssetKey(d) for d in model.deps],
         kinds={"duckdb", "sql"},
         description=model.description or f"SQL model {model.path.name}",
-        metadata={"sql_file": dg.MetadataValue.path(str(model.path)), "materialized": model.materialized},
+        metadata={"defined_in": dg.MetadataValue.path(str(model.path)), "materialized": model.materialized},
         code_version=content_hash(model.sql, length=12),
     )
     def _model(warehouse: DuckDBResource) -> dg.MaterializeResult:
@@ -41,4 +43,4 @@ def _build(model: SqlModel) -> dg.AssetsDefinition:
 
 
 def build_sql_assets(folder: Path = SQL_DIR) -> list[dg.AssetsDefinition]:
-    return [_build(m) for m in load_models(folder)]
+    return [_build(m) for m in all_models(folder)]

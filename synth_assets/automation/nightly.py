@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from synth_assets.assets.resources import PipelineConfig
 from synth_assets.automation.planning import REASON_TAG, latest_data_version, nightly_plan
+from synth_assets.resources.pipeline_config import PipelineConfig
 from synth_assets.seeds.fingerprint import fingerprint
 
 HUMAN_ASSETS = [dg.AssetKey("human_seeds"), dg.AssetKey("heldout_human")]

@@ -7,9 +7,9 @@ from __future__ import annotations
 import dagster as dg
 
 from synth_assets.assets.partitions import build_partitions
-from synth_assets.assets.resources import PipelineConfig
 from synth_assets.automation.planning import RoundRequest
 from synth_assets.experiments import ExperimentsFile
+from synth_assets.resources.pipeline_config import PipelineConfig
 
 BATCH = 200
 

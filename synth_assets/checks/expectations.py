@@ -19,22 +19,11 @@ import pandas as pd
 from great_expectations import expectations as gxe
 from great_expectations.expectations.row_conditions import Column
 
-from synth_assets import schemas
-from synth_assets.filters.funnel import STEPS
+from synth_assets.filters.funnel import STEP_NAMES
+from synth_assets.verify.ground_truth import VERIFIER_NAMES
 
 VERDICTS = ["passed", "failed", "no_answer", "unverifiable", "consistent", "inconsistent", "judged"]
-VERIFIERS = ["math_reference", "unit_tests", "self_consistency", "llm_judge", "none"]
 SAMPLE = 5
-STAGE_SCHEMAS = {
-    "human_seeds": schemas.HUMAN_SEEDS,
-    "heldout_human": schemas.HELDOUT_HUMAN,
-    "seed_set": schemas.SEED_SET,
-    "generated_instructions": schemas.GENERATED_INSTRUCTIONS,
-    "cot_traces": schemas.COT_TRACES,
-    "verified_traces": schemas.VERIFIED_TRACES,
-    "filtered_set": schemas.FILTERED_SET,
-    "final_mix": schemas.FINAL_MIX,
-}
 
 
 @dataclass(frozen=True)
@@ -55,8 +44,10 @@ def _context() -> Any:
     return ctx
 
 
-def contract_suite(stage: str, partitioned: bool) -> list[gxe.Expectation]:
-    cols = [c.name for c in STAGE_SCHEMAS[stage].columns]
+def contract_suite(schema: dg.TableSchema, partitioned: bool, human: bool = False) -> list[gxe.Expectation]:
+    """The rules follow from the declared columns: a table with `verdict` gets the verdict
+    domains, one with `drop_reason` the funnel's steps; `human` tables only human rows."""
+    cols = [c.name for c in schema.columns]
     # Failed generation calls are kept as rows with `failure` set and no instruction.
     tasks_only = {"row_condition": Column("failure").is_null()} if "failure" in cols else {}
     suite: list[gxe.Expectation] = [
@@ -74,17 +65,17 @@ def contract_suite(stage: str, partitioned: bool) -> list[gxe.Expectation]:
             gxe.ExpectColumnValuesToNotBeNull(column="experiment"),
             gxe.ExpectColumnValuesToNotBeNull(column="round"),
         ]
-    if stage in ("verified_traces", "filtered_set"):
+    if "verdict" in cols:
         suite += [
             gxe.ExpectColumnValuesToBeInSet(column="verdict", value_set=VERDICTS),
-            gxe.ExpectColumnValuesToBeInSet(column="verifier", value_set=VERIFIERS),
+            gxe.ExpectColumnValuesToBeInSet(column="verifier", value_set=list(VERIFIER_NAMES)),
         ]
-    if stage == "filtered_set":
+    if "drop_reason" in cols:
         suite += [
             gxe.ExpectColumnValuesToNotBeNull(column="kept"),
-            gxe.ExpectColumnValuesToBeInSet(column="drop_reason", value_set=list(STEPS)),
+            gxe.ExpectColumnValuesToBeInSet(column="drop_reason", value_set=list(STEP_NAMES)),
         ]
-    if stage in ("heldout_human", "human_seeds"):
+    if human:
         suite += [
             gxe.ExpectColumnValuesToBeInSet(column="origin", value_set=["human"]),
             gxe.ExpectColumnValuesToBeNull(column="generator"),

@@ -7,11 +7,9 @@ from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
-from rapidfuzz.distance import LCSseq
-from rapidfuzz.process import cdist
 
-from synth_assets.collapse.ngram_lm import tokenize
-from synth_assets.filters.rouge_novelty import _Encoder, _f_matrix  # the same ROUGE-L as the filter
+from synth_assets.core.ngram_lm import tokenize
+from synth_assets.core.rouge import TokenEncoder, rouge_l_matrix  # the same ROUGE-L as the filter
 
 
 def _ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
@@ -30,11 +28,9 @@ def self_similarity(texts: Sequence[str], sample: int = 200, seed: int = 0) -> f
     chosen = list(texts) if len(texts) <= sample else [texts[i] for i in rng.choice(len(texts), sample, replace=False)]
     if len(chosen) < 2:
         return float("nan")
-    enc = _Encoder()
+    enc = TokenEncoder()
     codes = [enc.encode(t) for t in chosen]
-    lengths = np.array([len(c) for c in codes], dtype=np.float64)
-    lcs = cdist(codes, codes, scorer=LCSseq.similarity, dtype=np.int32, workers=-1).astype(np.float64)
-    f = _f_matrix(lcs, lengths, lengths)
+    f = rouge_l_matrix(codes, codes)
     off_diagonal = ~np.eye(len(codes), dtype=bool)
     return float(f[off_diagonal].mean())
 

@@ -14,16 +14,9 @@ matplotlib.use("Agg")  # headless: the report renders in a run, not on a screen
 import matplotlib.pyplot as plt
 import pandas as pd
 
-PLOTTED = {
-    "heldout_perplexity": "held-out human perplexity (lower is better)",
-    "tail_coverage": "human tail coverage (share of rare words kept)",
-    "distinct_2": "distinct-2 of the training mix",
-    "self_similarity": "self-similarity (mean pairwise ROUGE-L)",
-    "js_divergence": "JS divergence from human unigrams (bits)",
-    "vocabulary": "vocabulary of the training mix",
-    "verified_rate": "verified pass rate",
-    "human_fraction": "human fraction of the mix",
-}
+from synth_assets.collapse.measure import METRICS, ROUND_FACT_PLOTS
+
+PLOTTED = {**{m.name: m.plot for m in METRICS if m.plot}, **ROUND_FACT_PLOTS}
 
 
 @dataclass(frozen=True)

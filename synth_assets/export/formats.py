@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from synth_assets.generate.turns import user_turn
+from synth_assets.core.turns import user_turn
 
 
 def sft_record(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synth_assets.collapse.ngram_lm import KneserNeyLM, build_vocab
+from synth_assets.core.ngram_lm import KneserNeyLM, build_vocab
 
 CALIBRATION_EVERY = 5
 

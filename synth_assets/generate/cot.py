@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from synth_assets.generate.turns import user_turn
+from synth_assets.core.turns import user_turn
 from synth_assets.llm.base import GenerationRequest
 
 GENERAL_SYSTEM = "You are a helpful assistant. Think the task through briefly, then give a complete, direct response."

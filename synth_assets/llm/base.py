@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
-from synth_assets.rows import content_hash
+from synth_assets.core.rows import content_hash
 
 Mode = Literal["chat", "continue"]
 ProgressFn = Callable[[int, int], None]

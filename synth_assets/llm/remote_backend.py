@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar, cast
 
 from synth_assets.llm.base import Generation, GenerationRequest, ResultFn
-from synth_assets.llm.batch import BatchAPI, PollPolicy, run_batches
+from synth_assets.llm.batch import BatchAPI, BatchRun, PollPolicy
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.dispatch import BudgetExceeded, DispatchPolicy, dispatch
 from synth_assets.llm.interrupts import GenerationInterrupted, StopRequest, stop_on_signals
@@ -101,9 +101,8 @@ class RemoteBackend:
         keyed = [(r.key(self.label), r) for r in requests[:affordable]]
         client = self.api.client()
         try:
-            await run_batches(
-                self.api, client, keyed, report, self.ledger, self.poll, self._log, self.api.secrets, stop
-            )
+            run = BatchRun(self.api, client, report, self.ledger, self.poll, self._log, self.api.secrets, stop)
+            await run.run(keyed)
         finally:
             await client.close()
         if stop.requested:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from synth_assets.collapse.ngram_lm import KneserNeyLM
+from synth_assets.core.ngram_lm import KneserNeyLM
 from synth_assets.llm.base import Generation, GenerationRequest, ResultFn
 
 _OPEN_ITEM = re.compile(r"\n(\d+)\.\s*$")

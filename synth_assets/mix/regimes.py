@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from synth_assets.generate.sampling import derived_seed
+from synth_assets.core.seeding import derived_seed
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from synth_assets import schemas
-from synth_assets.rows import contract, row_id
+from synth_assets.core.rows import contract, row_id
 from synth_assets.seeds.humaneval import SOURCE as HUMANEVAL_SOURCE
 from synth_assets.seeds.humaneval import humaneval_tasks
 from synth_assets.seeds.loaders import (

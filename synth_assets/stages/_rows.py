@@ -3,88 +3,66 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import dagster as dg
 import pandas as pd
 
 from synth_assets import schemas
-from synth_assets.rows import Origin, contract, row_id
+from synth_assets.core.rows import Origin, contract, nullable, row_id
 
 TASK_FIELDS = ("family", "task_type", "instruction", "input", "reference_answer")
 
 
 def task_fields(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in TASK_FIELDS}
+    return {k: nullable(row[k]) for k in TASK_FIELDS}
 
 
-def make_row(
-    stage: str,
-    experiment: str,
-    round_: int,
-    parents: list[str],
-    origin: Origin,
-    generator: str | None,
-    prompt_hash: str | None,
-    run_id: str,
-    content: Mapping[str, Any],
-    extra: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """`content` feeds the id; `extra` holds derived fields that must not change identity."""
-    id_ = row_id(stage, experiment, round_, parents, content)
-    return {
-        **contract(experiment, round_, id_, parents, origin, generator, prompt_hash, run_id),
-        **content,
-        **(extra or {}),
-    }
+@dataclass(frozen=True)
+class RowScope:
+    """Where rows are made: one stage's partition in one run. Stage and partition are part of
+    every row's id, so the same text reached by two paths stays two rows."""
 
+    stage: str
+    experiment: str
+    round_: int
+    run_id: str
 
-def derive_row(
-    stage: str,
-    experiment: str,
-    round_: int,
-    src: Mapping[str, Any],
-    run_id: str,
-    content: Mapping[str, Any],
-    extra: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """A row made from one upstream row: it names that row as parent and inherits who wrote the content."""
-    return make_row(
-        stage,
-        experiment,
-        round_,
-        [src["id"]],
-        src["origin"],
-        nullable(src["generator"]),
-        nullable(src["prompt_hash"]),
-        run_id,
-        content,
-        extra,
-    )
+    def row(
+        self,
+        parents: list[str],
+        content: Mapping[str, Any],
+        extra: Mapping[str, Any] | None = None,
+        *,
+        origin: Origin = "synthetic",
+        generator: str | None = None,
+        prompt_hash: str | None = None,
+    ) -> dict[str, Any]:
+        """`content` feeds the id; `extra` holds derived fields that must not change identity."""
+        id_ = row_id(self.stage, self.experiment, self.round_, parents, content)
+        head = contract(self.experiment, self.round_, id_, parents, origin, generator, prompt_hash, self.run_id)
+        return {**head, **content, **(extra or {})}
 
-
-def copy_task_rows(
-    stage: str, source: pd.DataFrame, experiment: str, round_: int, run_id: str, schema_name: str
-) -> pd.DataFrame:
-    """Rows that carry a task and its response forward unchanged (pools and mixes)."""
-    rows = [
-        derive_row(
-            stage,
-            experiment,
-            round_,
-            src,
-            run_id,
-            {**{k: nullable(v) for k, v in task_fields(src).items()}, "response": src["response"]},
+    def derive(
+        self, src: Mapping[str, Any], content: Mapping[str, Any], extra: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A row made from one upstream row: it names that row as parent and inherits who wrote the content."""
+        return self.row(
+            [src["id"]],
+            content,
+            extra,
+            origin=src["origin"],
+            generator=nullable(src["generator"]),
+            prompt_hash=nullable(src["prompt_hash"]),
         )
-        for src in source.to_dict("records")
-    ]
-    return frame(rows, schema_name)
+
+    def copy_tasks(self, source: pd.DataFrame) -> list[dict[str, Any]]:
+        """Rows that carry a task and its response forward unchanged (pools and mixes)."""
+        return [
+            self.derive(src, {**task_fields(src), "response": src["response"]}) for src in source.to_dict("records")
+        ]
 
 
-def frame(rows: list[dict[str, Any]], schema_name: str) -> pd.DataFrame:
-    schema = getattr(schemas, schema_name)
+def frame(rows: list[dict[str, Any]], schema: dg.TableSchema) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=schemas.column_names(schema))
-
-
-def nullable(value: Any) -> Any:
-    """DuckDB hands back NaN/NA for SQL NULL in object columns; rows want None."""
-    return None if value is None or (isinstance(value, float) and value != value) or value is pd.NA else value

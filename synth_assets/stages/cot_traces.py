@@ -9,22 +9,25 @@ right by construction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from synth_assets import schemas
+from synth_assets.core.rows import nullable, prompt_hash
+from synth_assets.core.seeding import derived_rng, derived_seed
 from synth_assets.experiments import Experiment
 from synth_assets.generate.cot import WorkedExample, trace_request
 from synth_assets.generate.rejection_sampling import RejectionLog
 from synth_assets.generate.roles import with_role
-from synth_assets.generate.sampling import derived_rng, derived_seed
 from synth_assets.llm.base import Generation, GenerationRequest, ProgressFn, TextGenerator
 from synth_assets.mix.regimes import sample
-from synth_assets.rows import prompt_hash
-from synth_assets.stages._rows import TASK_FIELDS, frame, make_row, nullable, task_fields
+from synth_assets.stages._rows import TASK_FIELDS, RowScope, frame, task_fields
+from synth_assets.stages.spec import Parent, Preview, StageResult, StageRun, StageSpec
 from synth_assets.verify.ground_truth import check_many, has_ground_truth
 from synth_assets.verify.sandbox import SandboxPolicy
 
+NAME = "cot_traces"
 MATH_SHOTS = 2
 
 
@@ -78,6 +81,7 @@ def sample_traces(
         tasks_from_pool=int((tasks["task_source"] == "pool").sum()),
     )
     records = tasks.to_dict("records")
+    scope = RowScope(NAME, exp.name, round_, run_id)
     math_shots = round_shots(pool, tasks, exp, round_) if (tasks["family"] == "math").any() else []
     shots = {t["task_id"]: math_shots if t["family"] == "math" else [] for t in records}
     references = {
@@ -97,7 +101,7 @@ def sample_traces(
         to_check: list[tuple[dict, Generation, dict]] = []
         for (task, index), request, result in zip(jobs, requests, results, strict=True):
             stats.failed_calls += not result.ok
-            rows.append(_row(task, index, attempt, request, result, exp, round_, generator.label, run_id))
+            rows.append(_row(scope, generator.label, (task, index, attempt), request, result))
             if task["task_id"] in references:
                 to_check.append((task, result, rows[-1]))
         checked = _check_once(to_check, references, exp.verify.sandbox_policy())
@@ -107,7 +111,7 @@ def sample_traces(
         stats.resampled_tasks += len(todo) if attempt + 1 < sizes.max_attempts else 0
     stats.attempt_log = log.attempts
     stats.rejection = log.summary(k)
-    return frame(rows, "COT_TRACES"), stats
+    return frame(rows, schemas.COT_TRACES), stats
 
 
 def _check_once(
@@ -139,22 +143,11 @@ def _request(task: dict, shots: list[WorkedExample], index: int, exp: Experiment
 
 
 def _row(
-    task: dict,
-    index: int,
-    attempt: int,
-    request: GenerationRequest,
-    result: Generation,
-    exp: Experiment,
-    round_: int,
-    label: str,
-    run_id: str,
+    scope: RowScope, label: str, job: tuple[dict, int, int], request: GenerationRequest, result: Generation
 ) -> dict:
-    content = {
-        **{k: nullable(v) for k, v in task_fields(task).items()},
-        "response": result.text.strip(),
-        "task_id": task["task_id"],
-        "sample_index": index,
-    }
+    """`job` is (task, sample index, attempt): which sample of which task this trace is."""
+    task, index, attempt = job
+    content = {**task_fields(task), "response": result.text.strip(), "task_id": task["task_id"], "sample_index": index}
     extra = {
         "task_source": task["task_source"],
         "attempt": attempt,
@@ -165,15 +158,32 @@ def _row(
         "checked_answer": None,
         "checked_evidence": None,
     }
-    return make_row(
-        "cot_traces",
-        exp.name,
-        round_,
-        [task["task_id"]],
-        "synthetic",
-        label,
-        prompt_hash(request.prompt),
-        run_id,
-        content,
-        extra,
+    return scope.row([task["task_id"]], content, extra, generator=label, prompt_hash=prompt_hash(request.prompt))
+
+
+def _compute(run: StageRun) -> StageResult:
+    exp, round_, pool = run.experiment, run.round_, run["seed_set"]
+    tasks = task_table(run["generated_instructions"], pool, exp, round_)
+    with run.models.for_round(pool) as gen:
+        df, stats = sample_traces(tasks, pool, exp, round_, gen, run.run_id, run.progress("trace sampling"))
+    counts = {k: v for k, v in asdict(stats).items() if k not in ("rejection", "attempt_log")}
+    return StageResult(
+        df,
+        {
+            "sampling": counts,
+            "rejection_sampling": stats.rejection,
+            "attempts": Preview(pd.DataFrame(stats.attempt_log)),
+            **{k: float(v) for k, v in stats.rejection.items() if k.startswith("pass_at")},
+        },
     )
+
+
+STAGE = StageSpec(
+    name=NAME,
+    description="k chain-of-thought samples per task: this round's new tasks plus pool tasks with ground truth.",
+    schema=schemas.COT_TRACES,
+    parents=(Parent("generated_instructions"), Parent("seed_set")),
+    compute=_compute,
+    config=lambda exp: (exp.generator, exp.sizes, exp.seed, exp.verify),
+    generates=True,
+)

@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from synth_assets import schemas
+from synth_assets.core.rows import CONTRACT_COLUMNS, nullable
+from synth_assets.core.texts import training_texts
 from synth_assets.experiments import FilterConfig
-from synth_assets.filters.funnel import FunnelConfig, run_funnel
-from synth_assets.rows import CONTRACT_COLUMNS
-from synth_assets.stages._rows import derive_row, frame, nullable
+from synth_assets.filters.funnel import DECISION_COLUMNS, funnel_counts, run_funnel
+from synth_assets.stages._rows import RowScope, frame
+from synth_assets.stages.spec import Parent, StageResult, StageRun, StageSpec
 
-_DECISION = ("kept", "drop_reason", "drop_detail", "novelty_rouge_l", "near_duplicate_of", "perplexity")
-
-
-def funnel_config(cfg: FilterConfig) -> FunnelConfig:
-    return FunnelConfig(
-        rouge_threshold=cfg.rouge_threshold,
-        min_words=cfg.min_words,
-        max_words=cfg.max_words,
-        near_duplicate_threshold=cfg.near_duplicate_threshold,
-        self_instruct_rules=cfg.self_instruct_rules,
-        min_unique_token_ratio=cfg.min_unique_token_ratio,
-        min_alpha_ratio=cfg.min_alpha_ratio,
-        perplexity_quantiles=cfg.perplexity_band,
-        judge_threshold=cfg.judge_threshold,
-        target_size=cfg.target_size,
-    )
+NAME = "filtered_set"
 
 
 def filter_traces(
@@ -36,15 +24,38 @@ def filter_traces(
     run_id: str,
     human_texts: list[str] | None = None,
 ) -> pd.DataFrame:
-    decided = run_funnel(verified, pool_instructions, funnel_config(cfg), human_texts)
+    decided = run_funnel(verified, pool_instructions, cfg, human_texts)
+    scope = RowScope(NAME, experiment, round_, run_id)
     rows = []
     for r in decided.to_dict("records"):
-        carried = {k: nullable(v) for k, v in r.items() if k not in (*_DECISION, *CONTRACT_COLUMNS)}
-        decision = {k: nullable(r[k]) for k in _DECISION}
+        carried = {k: nullable(v) for k, v in r.items() if k not in (*DECISION_COLUMNS, *CONTRACT_COLUMNS)}
+        decision = {k: nullable(r[k]) for k in DECISION_COLUMNS}
         decision["kept"] = bool(decision["kept"])
-        rows.append(
-            derive_row(
-                "filtered_set", experiment, round_, r, run_id, {"kept": decision["kept"]}, {**carried, **decision}
-            )
-        )
-    return frame(rows, "FILTERED_SET")
+        rows.append(scope.derive(r, {"kept": decision["kept"]}, {**carried, **decision}))
+    return frame(rows, schemas.FILTERED_SET)
+
+
+def _compute(run: StageRun) -> StageResult:
+    df = filter_traces(
+        run["verified_traces"],
+        run["seed_set"]["instruction"].tolist(),
+        run.experiment.filters,
+        run.experiment.name,
+        run.round_,
+        run.run_id,
+        training_texts(run["human_seeds"]),
+    )
+    counts = funnel_counts(df)
+    return StageResult(df, {"kept": counts["kept"], "funnel": counts})
+
+
+STAGE = StageSpec(
+    name=NAME,
+    description="Every verified trace with the funnel's decision; `kept` rows go on to the mix. The "
+    "perplexity band's reference model is trained on `human_seeds`.",
+    schema=schemas.FILTERED_SET,
+    parents=(Parent("verified_traces"),),
+    reads=("seed_set", "human_seeds"),
+    compute=_compute,
+    config=lambda exp: exp.filters,
+)

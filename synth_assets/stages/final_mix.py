@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pandas as pd
 
+from synth_assets import schemas
 from synth_assets.experiments import Experiment
 from synth_assets.mix.regimes import MixPlan, plan, select
-from synth_assets.stages._rows import copy_task_rows
+from synth_assets.stages._rows import RowScope, frame
+from synth_assets.stages.spec import Parent, Preview, StageResult, StageRun, StageSpec
+
+NAME = "final_mix"
 
 
 def compose_mix(
@@ -28,4 +34,38 @@ def compose_mix(
         carried=len(carried) if carried is not None else 0,
     )
     chosen = select(mix_plan, human, synthetic, carried, exp.seed, round_, "mix")
-    return copy_task_rows("final_mix", chosen, exp.name, round_, run_id, "FINAL_MIX"), mix_plan
+    return frame(RowScope(NAME, exp.name, round_, run_id).copy_tasks(chosen), schemas.FINAL_MIX), mix_plan
+
+
+def _compute(run: StageRun) -> StageResult:
+    exp = run.experiment
+    previous = run.previous(NAME) if exp.regime == "accumulate" and run.round_ > 0 else None
+    df, mix_plan = compose_mix(exp, run.round_, run["human_seeds"], run["filtered_set"], previous, run.run_id)
+    if mix_plan.shortfall > 0:
+        run.log.warning(
+            f"only {mix_plan.synthetic} synthetic rows passed the filters; the regime asked for {exp.sizes.mix_size}"
+        )
+    synthetic = df[df["origin"] == "synthetic"]
+    return StageResult(
+        df,
+        {
+            "regime": exp.regime,
+            "human_fraction": round(float((df["origin"] == "human").mean()) if len(df) else 0.0, 4),
+            "plan": asdict(mix_plan),
+            "sample_synthetic": Preview(synthetic, ("id", "instruction", "response"), 5),
+        },
+    )
+
+
+STAGE = StageSpec(
+    name=NAME,
+    description="The round's training rows: human and synthetic mixed by the experiment's regime.",
+    schema=schemas.FINAL_MIX,
+    parents=(
+        Parent("filtered_set", kept_only=True),
+        Parent("human_seeds", partitioned=False),
+        Parent(NAME, round_offset=-1),
+    ),
+    compute=_compute,
+    config=lambda exp: (exp.regime, exp.human_fraction, exp.sizes.mix_size, exp.seed),
+)

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from synth_assets import schemas
+from synth_assets.core.rows import prompt_hash
+from synth_assets.core.seeding import derived_rng, derived_seed
 from synth_assets.experiments import Experiment
 from synth_assets.filters.text_rules import normalized
 from synth_assets.generate.roles import with_role
-from synth_assets.generate.sampling import derived_rng, derived_seed
 from synth_assets.generate.self_instruct import InContextExample, build_request, parse_continuation
 from synth_assets.llm.base import Generation, GenerationRequest, ProgressFn, TextGenerator
-from synth_assets.rows import prompt_hash
-from synth_assets.stages._rows import frame, make_row
+from synth_assets.stages._rows import RowScope, frame
+from synth_assets.stages.spec import Parent, StageResult, StageRun, StageSpec
 
+NAME = "generated_instructions"
 ITEMS_PER_CALL_GUESS = 4
 MAX_WAVES = 3
 
@@ -29,6 +32,19 @@ class GenerationStats:
     skipped_families: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Writing:
+    """One partition's generation: who writes, where rows go, what is already seen, the tallies."""
+
+    exp: Experiment
+    round_: int
+    generator: TextGenerator
+    scope: RowScope
+    progress: ProgressFn | None
+    seen: set[str]
+    stats: GenerationStats = field(default_factory=GenerationStats)
+
+
 def generate_instructions(
     pool: pd.DataFrame,
     exp: Experiment,
@@ -37,8 +53,8 @@ def generate_instructions(
     run_id: str,
     progress: ProgressFn | None = None,
 ) -> tuple[pd.DataFrame, GenerationStats]:
-    stats = GenerationStats()
     seen = {normalized(t) for t in pool["instruction"]}
+    writing = _Writing(exp, round_, generator, RowScope(NAME, exp.name, round_, run_id), progress, seen)
     rows: list[dict] = []
     targets = {"general": exp.sizes.instructions_per_round, "math": exp.sizes.math_problems_per_round}
     for family, target in targets.items():
@@ -46,104 +62,80 @@ def generate_instructions(
             InContextExample(r["id"], r["instruction"]) for r in pool[pool["family"] == family].to_dict("records")
         ]
         if target and not examples:
-            stats.skipped_families.append(family)
+            writing.stats.skipped_families.append(family)
             continue
-        rows += _family(family, target, examples, exp, round_, generator, run_id, seen, stats, progress)
-    return frame(rows, "GENERATED_INSTRUCTIONS"), stats
+        rows += _family(writing, family, target, examples)
+    return frame(rows, schemas.GENERATED_INSTRUCTIONS), writing.stats
 
 
-def _family(
-    family: str,
-    target: int,
-    examples: list[InContextExample],
-    exp: Experiment,
-    round_: int,
-    generator: TextGenerator,
-    run_id: str,
-    seen: set[str],
-    stats: GenerationStats,
-    progress: ProgressFn | None,
-) -> list[dict]:
+def _family(w: _Writing, family: str, target: int, examples: list[InContextExample]) -> list[dict]:
     """Waves of calls until `target` new distinct tasks or MAX_WAVES; each call has its own
     seeded example sample, so the result does not depend on how calls are scheduled."""
-    cfg, k = exp.generator, min(exp.sizes.in_context_examples, len(examples))
     out: list[dict] = []
     call_index = tasks = 0  # tasks: rows of `out` that are tasks, not failures (counted, not recounted)
     for _wave in range(MAX_WAVES):
         missing = target - tasks
         if missing <= 0:
             break
-        calls = []
-        for _ in range(math.ceil(missing / ITEMS_PER_CALL_GUESS)):
-            shots = derived_rng(exp.seed, round_, family, call_index).sample(examples, k)
-            request = build_request(
-                family,
-                shots,
-                cfg.instruction_max_tokens,
-                cfg.temperature,
-                cfg.top_p,
-                derived_seed(exp.seed + cfg.seed, round_, family, call_index, "gen"),
-            )
-            request = with_role(request, cfg)
-            calls.append((shots, request))
-            call_index += 1
-        results = generator.generate([r for _, r in calls], progress)
+        calls = [_call(w, family, examples, call_index + i) for i in range(math.ceil(missing / ITEMS_PER_CALL_GUESS))]
+        call_index += len(calls)
+        results = w.generator.generate([r for _, r in calls], w.progress)
         for (shots, request), result in zip(calls, results, strict=True):
-            items = parse_continuation(result, len(shots) + 1, generator.raw_continuation) if result.ok else []
+            items = parse_continuation(result, len(shots) + 1, w.generator.raw_continuation) if result.ok else []
             if not items:
-                out.append(_failure_row(family, shots, request, result, exp, round_, generator.label, run_id, stats))
+                out.append(_failure_row(w, family, shots, request, result))
                 continue
             for item in items:
-                stats.parsed += 1
+                w.stats.parsed += 1
                 key = normalized(item)
-                if key in seen or tasks >= target:
-                    stats.duplicates += key in seen
+                if key in w.seen or tasks >= target:
+                    w.stats.duplicates += key in w.seen
                     continue
-                seen.add(key)
-                content = {
-                    "family": family,
-                    "task_type": "math" if family == "math" else "generated",
-                    "instruction": item,
-                    "input": "",
-                    "reference_answer": None,
-                }
-                extra = {"failure": None}
-                out.append(
-                    make_row(
-                        "generated_instructions",
-                        exp.name,
-                        round_,
-                        [s.id for s in shots],
-                        "synthetic",
-                        generator.label,
-                        prompt_hash(request.prompt),
-                        run_id,
-                        content,
-                        extra,
-                    )
-                )
+                w.seen.add(key)
+                out.append(_task_row(w, family, item, shots, request))
                 tasks += 1
     return out
 
 
+def _call(
+    w: _Writing, family: str, examples: list[InContextExample], index: int
+) -> tuple[list[InContextExample], GenerationRequest]:
+    exp, cfg = w.exp, w.exp.generator
+    shots = derived_rng(exp.seed, w.round_, family, index).sample(
+        examples, min(exp.sizes.in_context_examples, len(examples))
+    )
+    seed = derived_seed(exp.seed + cfg.seed, w.round_, family, index, "gen")
+    request = build_request(family, shots, cfg.instruction_max_tokens, cfg.temperature, cfg.top_p, seed)
+    return shots, with_role(request, cfg)
+
+
+def _task_row(w: _Writing, family: str, item: str, shots: list[InContextExample], request: GenerationRequest) -> dict:
+    content = {
+        "family": family,
+        "task_type": "math" if family == "math" else "generated",
+        "instruction": item,
+        "input": "",
+        "reference_answer": None,
+    }
+    return w.scope.row(
+        [s.id for s in shots],
+        content,
+        {"failure": None},
+        generator=w.generator.label,
+        prompt_hash=prompt_hash(request.prompt),
+    )
+
+
 def _failure_row(
-    family: str,
-    shots: list[InContextExample],
-    request: GenerationRequest,
-    result: Generation,
-    exp: Experiment,
-    round_: int,
-    label: str,
-    run_id: str,
-    stats: GenerationStats,
+    w: _Writing, family: str, shots: list[InContextExample], request: GenerationRequest, result: Generation
 ) -> dict:
     """A call that failed, or whose text held no task, stays visible as a row with the reason;
     `task_table` never passes it on."""
     if result.ok:
-        stats.parse_failures += 1
+        w.stats.parse_failures += 1
         failure = f"parse: no numbered item in the output ({result.finish_reason}): {result.text[:120]!r}"
     else:
-        stats.failed_calls += 1
+        w.stats.failed_calls += 1
         failure = f"call: {result.error}"
     content = {
         "family": family,
@@ -153,14 +145,27 @@ def _failure_row(
         "reference_answer": None,
         "failure": f"{failure} [call seed {request.seed}]",
     }
-    return make_row(
-        "generated_instructions",
-        exp.name,
-        round_,
-        [s.id for s in shots],
-        "synthetic",
-        label,
-        prompt_hash(request.prompt),
-        run_id,
-        content,
+    return w.scope.row(
+        [s.id for s in shots], content, generator=w.generator.label, prompt_hash=prompt_hash(request.prompt)
     )
+
+
+def _compute(run: StageRun) -> StageResult:
+    with run.models.for_round(run["seed_set"]) as gen:
+        df, stats = generate_instructions(
+            run["seed_set"], run.experiment, run.round_, gen, run.run_id, run.progress("instruction generation")
+        )
+    for family in stats.skipped_families:
+        run.log.warning(f"no '{family}' examples in the pool: no {family} tasks generated this round")
+    return StageResult(df, {"generation": asdict(stats)})
+
+
+STAGE = StageSpec(
+    name=NAME,
+    description="New tasks and math problems written Self-Instruct style from sampled pool examples.",
+    schema=schemas.GENERATED_INSTRUCTIONS,
+    parents=(Parent("seed_set"),),
+    compute=_compute,
+    config=lambda exp: (exp.generator, exp.sizes, exp.seed),
+    generates=True,
+)

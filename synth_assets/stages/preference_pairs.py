@@ -8,9 +8,11 @@ from itertools import cycle
 
 import pandas as pd
 
-from synth_assets.generate.turns import user_turn
-from synth_assets.stages._rows import frame, make_row, nullable
-from synth_assets.stages.verified_traces import GROUND_TRUTH
+from synth_assets import schemas
+from synth_assets.core.rows import nullable
+from synth_assets.core.turns import user_turn
+from synth_assets.stages._rows import RowScope, frame
+from synth_assets.verify.ground_truth import GROUND_TRUTH_NAMES
 
 REJECTED = ("failed", "no_answer")
 
@@ -18,8 +20,9 @@ REJECTED = ("failed", "no_answer")
 def preference_pairs(
     filtered: pd.DataFrame, experiment: str, round_: int, run_id: str, max_pairs_per_task: int = 4
 ) -> pd.DataFrame:
+    scope = RowScope("preference_pairs", experiment, round_, run_id)
     rows = []
-    checked = filtered[filtered["verifier"].isin(GROUND_TRUTH)]
+    checked = filtered[filtered["verifier"].isin(GROUND_TRUTH_NAMES)]
     for task_id, traces in checked.sort_values(["task_id", "sample_index"]).groupby("task_id", sort=True):
         chosen = traces[(traces["verdict"] == "passed") & traces["kept"]].to_dict("records")
         rejected = traces[traces["verdict"].isin(REJECTED) & traces["error"].isna()].to_dict("records")
@@ -35,17 +38,12 @@ def preference_pairs(
                 "rejected_evidence": bad["evidence"],
             }
             rows.append(
-                make_row(
-                    "preference_pairs",
-                    experiment,
-                    round_,
+                scope.row(
                     [good["id"], bad["id"]],
-                    "synthetic",
-                    nullable(good["generator"]),
-                    nullable(good["prompt_hash"]),
-                    run_id,
                     content,
                     extra,
+                    generator=nullable(good["generator"]),
+                    prompt_hash=nullable(good["prompt_hash"]),
                 )
             )
-    return frame(rows, "PREFERENCE_PAIRS")
+    return frame(rows, schemas.PREFERENCE_PAIRS)

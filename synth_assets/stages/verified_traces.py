@@ -9,20 +9,30 @@ ever says 'passed'; everything else is recorded as what it is.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from synth_assets.generate.sampling import derived_seed
+from synth_assets import schemas
+from synth_assets.core.rows import nullable
+from synth_assets.core.seeding import derived_seed
 from synth_assets.llm.base import TextGenerator
-from synth_assets.stages._rows import derive_row, frame, nullable
+from synth_assets.stages._rows import RowScope, frame
+from synth_assets.stages.spec import Parent, StageResult, StageRun, StageSpec
 from synth_assets.verify import extract_answer
-from synth_assets.verify.ground_truth import VERIFIERS as GROUND_TRUTH_VERIFIERS
-from synth_assets.verify.ground_truth import check_many, has_ground_truth, is_reward_hacking
+from synth_assets.verify.ground_truth import (
+    GROUND_TRUTH,
+    GROUND_TRUTH_NAMES,
+    check_many,
+    has_ground_truth,
+    is_reward_hacking,
+)
 from synth_assets.verify.judge import judge_evidence, judge_request
 from synth_assets.verify.sandbox import SandboxPolicy
 from synth_assets.verify.self_consistency import vote
 
+NAME = "verified_traces"
 _CARRIED = (
     "family",
     "task_type",
@@ -40,9 +50,6 @@ _CARRIED = (
 )
 
 
-GROUND_TRUTH = ("math_reference", "unit_tests")
-
-
 def verdicts_for(traces: list[dict], policy: SandboxPolicy | None = None) -> list[dict]:
     """Ground truth where there is one: the verdict the rejection-sampling loop recorded, else
     checked here (side by side, see `check_many`); otherwise the reason there is none."""
@@ -57,7 +64,7 @@ def verdicts_for(traces: list[dict], policy: SandboxPolicy | None = None) -> lis
             out.append(
                 {
                     "verdict": trace["checked_verdict"],
-                    "verifier": GROUND_TRUTH_VERIFIERS[trace["family"]],
+                    "verifier": GROUND_TRUTH[trace["family"]].name,
                     "extracted_answer": nullable(trace["checked_answer"]),
                     "evidence": trace["checked_evidence"],
                 }
@@ -133,18 +140,18 @@ def verify_traces(
     scores: list[float | None] = [None] * len(records)
     if settings.judge is not None and records:
         scores = _judge(records, verdicts, settings.judge, settings.judge_max_tokens, settings.seed)
+    scope = RowScope(NAME, experiment, round_, run_id)
     rows = []
     for t, verdict, score in zip(records, verdicts, scores, strict=True):
         carried = {k: nullable(t[k]) for k in _CARRIED}
         content = {"verdict": verdict["verdict"], "verifier": verdict["verifier"]}
-        extra = {**carried, **verdict, "judge_score": score}
-        rows.append(derive_row("verified_traces", experiment, round_, t, run_id, content, extra))
-    return frame(rows, "VERIFIED_TRACES")
+        rows.append(scope.derive(t, content, {**carried, **verdict, "judge_score": score}))
+    return frame(rows, schemas.VERIFIED_TRACES)
 
 
 def verification_stats(verified: pd.DataFrame) -> dict[str, float | int]:
     """Verified rate is over traces that could be checked, so unverifiable rows don't dilute it."""
-    checkable = verified[verified["verifier"].isin(GROUND_TRUTH)]
+    checkable = verified[verified["verifier"].isin(GROUND_TRUTH_NAMES)]
     passed = int((checkable["verdict"] == "passed").sum())
     tasks = checkable.groupby("task_id")["verdict"].apply(lambda v: (v == "passed").any())
     return {
@@ -163,3 +170,39 @@ def verification_stats(verified: pd.DataFrame) -> dict[str, float | int]:
         if verified["judge_score"].notna().any()
         else 0.0,
     }
+
+
+def _compute(run: StageRun) -> StageResult:
+    exp = run.experiment
+    judge = run.models.for_role("judge") if exp.judge else None
+    settings = VerifySettings(
+        consistency_threshold=exp.verify.self_consistency_threshold,
+        judge=judge,
+        judge_max_tokens=exp.judge.max_tokens if exp.judge else 0,
+        seed=exp.seed + (exp.judge.seed if exp.judge else 0),
+        sandbox=exp.verify.sandbox_policy(),
+    )
+    with judge or nullcontext():
+        df = verify_traces(run["cot_traces"], exp.name, run.round_, run.run_id, settings)
+    stats = verification_stats(df)
+    return StageResult(
+        df,
+        {
+            "verified_rate": float(stats["verified_rate"]),
+            "reward_hacking": int(stats["reward_hacking"]),
+            "verification": stats,
+        },
+    )
+
+
+STAGE = StageSpec(
+    name=NAME,
+    description="Each trace with a verdict, its verifier and evidence: math answers checked by value, code run "
+    "against its tests in the sandbox, self-consistency for math without a reference, and the judge's score "
+    "where configured.",
+    schema=schemas.VERIFIED_TRACES,
+    parents=(Parent("cot_traces"),),
+    compute=_compute,
+    config=lambda exp: (exp.verify, exp.judge, exp.seed),
+    judges=True,
+)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from synth_assets.collapse.ngram_lm import KneserNeyLM
-from synth_assets.rows import content_hash
+from synth_assets.core.ngram_lm import KneserNeyLM
+from synth_assets.core.rows import content_hash
 
 
 class StudentArtifact:

@@ -43,10 +43,6 @@ def read_partition(
     return df
 
 
-def read_final_mix(connection: duckdb.DuckDBPyConnection, experiment: str, round_: int) -> pd.DataFrame | None:
-    return read_partition(connection, "final_mix", experiment, round_)
-
-
 def latest_materialization(instance: dg.DagsterInstance, asset: str, partition: str) -> UpstreamRef:
     result = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1
@@ -58,20 +54,21 @@ def latest_materialization(instance: dg.DagsterInstance, asset: str, partition: 
     return UpstreamRef(partition, record.run_id, tags.get("dagster/data_version"))
 
 
-def require_previous_final_mix(
-    connection: duckdb.DuckDBPyConnection, instance: dg.DagsterInstance, experiment: str, round_: int
+def require_previous(
+    connection: duckdb.DuckDBPyConnection, instance: dg.DagsterInstance, stage: str, experiment: str, round_: int
 ) -> tuple[pd.DataFrame, UpstreamRef]:
+    """Round `round_ - 1` of `stage`, or a failure that names the partition to materialize."""
     previous = round_ - 1
     key = partition_key(experiment, previous)
-    df = read_final_mix(connection, experiment, previous)
-    ref = latest_materialization(instance, "final_mix", key)
+    df = read_partition(connection, stage, experiment, previous)
+    ref = latest_materialization(instance, stage, key)
     if df is None or (df.empty and ref.run_id is None):
         raise MissingPreviousRound(
             description=(
-                f"round {round_} of experiment '{experiment}' reads final_mix of round {previous}, "
-                f"which has not been materialized. Materialize partition '{key}' of final_mix "
+                f"round {round_} of experiment '{experiment}' reads {stage} of round {previous}, "
+                f"which has not been materialized. Materialize partition '{key}' of {stage} "
                 f"first, e.g. `dagster asset materialize -m synth_assets.definitions "
-                f"--select '*final_mix' --partition '{key}'`."
+                f"--select '*{stage}' --partition '{key}'`."
             ),
             metadata={"missing_partition": key},
         )

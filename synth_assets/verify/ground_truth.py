@@ -1,10 +1,15 @@
 """One entry point for checking a trace against a task's ground truth: a number for math, unit
-tests for code. Used by the rejection-sampling loop and by verified_traces, so both agree."""
+tests for code. Used by the rejection-sampling loop and by verified_traces, so both agree.
+
+`GROUND_TRUTH` is the registry: one verifier per task family, with the name it writes to the
+`verifier` column. Adding a family with ground truth is one check function and one entry; the
+rejection-sampling loop, verified_traces, the DPO pairs and the contract check follow from it.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -12,7 +17,6 @@ from synth_assets.verify.code_tests import check_code
 from synth_assets.verify.math_answers import check_math_answer
 from synth_assets.verify.sandbox import SandboxPolicy
 
-VERIFIERS = {"math": "math_reference", "code": "unit_tests"}
 REWARD_HACKING = "reward hacking: "  # how the evidence of a trace that tripped a defence begins
 
 
@@ -28,28 +32,55 @@ class GroundTruthVerdict:
         return self.verdict == "passed"
 
 
-def has_ground_truth(family: str, reference: str | None) -> bool:
-    return family in VERIFIERS and reference is not None
-
-
 def is_reward_hacking(evidence: object) -> bool:
     return isinstance(evidence, str) and evidence.startswith(REWARD_HACKING)
+
+
+def _check_code(instruction: str, response: str, reference: str, policy: SandboxPolicy | None) -> GroundTruthVerdict:
+    """Code that games its tests fails with evidence beginning `reward hacking: `; code that
+    could not be run safely (no sandbox) gets `no_answer`, never a pass."""
+    v = check_code(instruction, response, reference, policy=policy)
+    if v.reward_hacking:
+        return GroundTruthVerdict("failed", "unit_tests", None, REWARD_HACKING + v.reason)
+    verdict = "passed" if v.passed else ("no_answer" if v.status in ("no_answer", "unavailable") else "failed")
+    return GroundTruthVerdict(verdict, "unit_tests", None, v.reason)
+
+
+def _check_math(instruction: str, response: str, reference: str, policy: SandboxPolicy | None) -> GroundTruthVerdict:
+    m = check_math_answer(response, reference)
+    verdict = "passed" if m.passed else ("no_answer" if m.extracted is None else "failed")
+    return GroundTruthVerdict(verdict, "math_reference", m.extracted, m.reason)
+
+
+@dataclass(frozen=True)
+class GroundTruthVerifier:
+    family: str  # the task family it checks
+    name: str  # what it writes to the `verifier` column
+    check: Callable[[str, str, str, SandboxPolicy | None], GroundTruthVerdict]  # instruction, response, reference
+    runs_code: bool = False  # checks go side by side in sandbox processes
+
+
+GROUND_TRUTH: dict[str, GroundTruthVerifier] = {
+    v.family: v
+    for v in (
+        GroundTruthVerifier("math", "math_reference", _check_math),
+        GroundTruthVerifier("code", "unit_tests", _check_code, runs_code=True),
+    )
+}
+GROUND_TRUTH_NAMES: tuple[str, ...] = tuple(v.name for v in GROUND_TRUTH.values())
+# Verifiers without ground truth, given in verified_traces; "none": nothing could check the trace.
+OTHER_VERIFIERS = ("self_consistency", "llm_judge", "none")
+VERIFIER_NAMES: tuple[str, ...] = (*GROUND_TRUTH_NAMES, *OTHER_VERIFIERS)
+
+
+def has_ground_truth(family: str, reference: str | None) -> bool:
+    return family in GROUND_TRUTH and reference is not None
 
 
 def check_ground_truth(
     family: str, instruction: str, response: str, reference: str, policy: SandboxPolicy | None = None
 ) -> GroundTruthVerdict:
-    """Code that games its tests fails with evidence beginning `reward hacking: `; code that
-    could not be run safely (no sandbox) gets `no_answer`, never a pass."""
-    if family == "code":
-        v = check_code(instruction, response, reference, policy=policy)
-        if v.reward_hacking:
-            return GroundTruthVerdict("failed", "unit_tests", None, REWARD_HACKING + v.reason)
-        verdict = "passed" if v.passed else ("no_answer" if v.status in ("no_answer", "unavailable") else "failed")
-        return GroundTruthVerdict(verdict, "unit_tests", None, v.reason)
-    m = check_math_answer(response, reference)
-    verdict = "passed" if m.passed else ("no_answer" if m.extracted is None else "failed")
-    return GroundTruthVerdict(verdict, "math_reference", m.extracted, m.reason)
+    return GROUND_TRUTH[family].check(instruction, response, reference, policy)
 
 
 def check_many(
@@ -59,9 +90,9 @@ def check_many(
     sandbox processes, so those checks go side by side, one per core: serially, a 50,000-trace
     round spent most of its verification time waiting for them."""
     verdicts: list[GroundTruthVerdict | None] = [None] * len(items)
-    code = [i for i, item in enumerate(items) if item[0] == "code"]
+    code = [i for i, item in enumerate(items) if GROUND_TRUTH[item[0]].runs_code]
     for i, item in enumerate(items):
-        if item[0] != "code":
+        if not GROUND_TRUTH[item[0]].runs_code:
             verdicts[i] = check_ground_truth(*item, policy)
     if code:
         with ThreadPoolExecutor(max(1, os.cpu_count() or 1)) as pool:

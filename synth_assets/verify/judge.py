@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from synth_assets.generate.turns import user_turn
+from synth_assets.core.turns import user_turn
 from synth_assets.llm.base import Generation, GenerationRequest
 
 JUDGE_SYSTEM = "You are a strict, fair grader of answers written for training a language model."

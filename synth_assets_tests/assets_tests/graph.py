@@ -1,6 +1,7 @@
 """A temp project (real seed files, tiny sizes), its assets, checks and an instance, for tests
 that run the real asset graph with dg.materialize."""
 
+import copy
 import shutil
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import pandas as pd
 import yaml
 from dagster_duckdb import DuckDBResource
 
-from synth_assets.definitions import build_assets, build_checks, build_resources
+from synth_assets.definitions import build_assets, build_checks
 from synth_assets.experiments import load_experiments
+from synth_assets.resources.deployment import build_resources
 from synth_assets.settings import Settings
 from synth_assets_tests.conftest import PROJECT_DATA, TINY
 
@@ -22,11 +24,21 @@ class Graph:
         shutil.copytree(PROJECT_DATA / "heldout", data / "heldout")
         (data / "experiments.yaml").write_text(yaml.safe_dump(config or TINY))
         self.settings = Settings.from_env({"SYNTH_DATA_DIR": str(data), **(env or {})})
+        self._build()
+        self.resources = build_resources(self.settings)
+        self.instance = dg.DagsterInstance.ephemeral()
+
+    def _build(self) -> None:
         experiments = load_experiments(self.settings.experiments_file)
         self.assets = build_assets(experiments)
         self.checks = build_checks(self.assets, experiments)
-        self.resources = build_resources(self.settings)
-        self.instance = dg.DagsterInstance.ephemeral()
+
+    def rebuilt(self) -> "Graph":
+        """The same project, instance and warehouse, with definitions loaded again (as the UI
+        does after an edit to the experiments file)."""
+        clone = copy.copy(self)
+        clone._build()
+        return clone
 
     def materialize(self, group: str, key: str | None = None) -> dg.ExecuteInProcessResult:
         return dg.materialize(

@@ -4,7 +4,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-import synth_assets.assets.pipeline as pipeline_assets
+import synth_assets.stages.final_mix as final_mix_stage
+import synth_assets.stages.seed_set as seed_set_stage
 from synth_assets.storage.previous_round import partition_key
 from synth_assets_tests.assets_tests.graph import Graph
 
@@ -28,8 +29,8 @@ def _materialized(result: dg.ExecuteInProcessResult) -> set[str]:
 
 
 def _planted_pool(monkeypatch, plant) -> None:
-    real = pipeline_assets.pool_from
-    monkeypatch.setattr(pipeline_assets, "pool_from", lambda *a, **k: plant(real(*a, **k)))
+    real = seed_set_stage.pool_from
+    monkeypatch.setattr(seed_set_stage, "pool_from", lambda *a, **k: plant(real(*a, **k)))
 
 
 @pytest.mark.parametrize(
@@ -57,13 +58,13 @@ def test_bad_seed_set_blocks_the_round(
 
 
 def test_wrong_human_fraction_fails_the_final_mix_check(graph: Graph, monkeypatch) -> None:
-    real = pipeline_assets.compose_mix
+    real = final_mix_stage.compose_mix
 
     def half_human(*args, **kwargs):
         df, plan = real(*args, **kwargs)
         return df.assign(origin=["human" if i % 2 else "synthetic" for i in range(len(df))]), plan
 
-    monkeypatch.setattr(pipeline_assets, "compose_mix", half_human)
+    monkeypatch.setattr(final_mix_stage, "compose_mix", half_human)
     result = graph.materialize("pipeline", partition_key("rep", 0))  # replace: target human fraction 0
     evaluation = _evaluation(result, "final_mix")
     assert not evaluation.passed

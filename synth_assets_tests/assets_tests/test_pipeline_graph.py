@@ -4,8 +4,8 @@ import dagster as dg
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from synth_assets.assets.pipeline import STAGES
-from synth_assets.filters.funnel import STEPS as STEPS_FUNNEL
+from synth_assets.filters.funnel import STEP_NAMES as STEPS_FUNNEL
+from synth_assets.stages.registry import STAGES
 from synth_assets.storage.previous_round import partition_key
 from synth_assets_tests.assets_tests.graph import Graph
 

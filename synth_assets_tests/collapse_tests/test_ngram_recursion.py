@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synth_assets.collapse.ngram_lm import EOS, UNK, KneserNeyLM, build_vocab
+from synth_assets.core.ngram_lm import EOS, UNK, KneserNeyLM, build_vocab
 from synth_assets.seeds.human_pool import human_rows
 from synth_assets_tests.support.recursion import run
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from synth_assets.collapse import metrics
 from synth_assets.collapse.measure import measure_round
-from synth_assets.collapse.ngram_lm import KneserNeyLM, build_vocab
+from synth_assets.core.ngram_lm import KneserNeyLM, build_vocab
 from synth_assets.mix.regimes import plan, select
 
 

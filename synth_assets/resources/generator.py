@@ -1,6 +1,6 @@
 """Dagster resource that hands each asset the model its experiment asks for, per role.
 
-API keys arrive as Dagster `EnvVar`s (see `definitions.build_resources`), so the UI shows the
+API keys arrive as Dagster `EnvVar`s (see `resources.deployment.build_resources`), so the UI shows the
 variable's name, never its value; the backends keep them out of errors and the cache.
 """
 
@@ -11,23 +11,19 @@ from collections.abc import Callable
 import dagster as dg
 import pandas as pd
 
-from synth_assets.collapse.ngram_lm import KneserNeyLM, build_vocab
-from synth_assets.collapse.texts import training_texts
+from synth_assets.core.ngram_lm import KneserNeyLM, build_vocab
+from synth_assets.core.texts import training_texts
 from synth_assets.experiments import BackendConfig, ConfigError, Experiment
+from synth_assets.llm.backends import BACKENDS, Build, Machine
 from synth_assets.llm.base import Backend
-from synth_assets.llm.batch import PollPolicy
 from synth_assets.llm.cache import ResponseCache
-from synth_assets.llm.dispatch import DispatchPolicy, worker_count
-from synth_assets.llm.llamacpp_backend import LlamaCppGenerator
 from synth_assets.llm.pricing import Price
-from synth_assets.llm.remote_backend import RemoteBackend
 from synth_assets.llm.session import GenerationSession
 from synth_assets.llm.student_backend import StudentGenerator
 from synth_assets.storage.artifacts import load_student
 from synth_assets.storage.previous_round import partition_key
 
 LogFn = Callable[[str], None]
-KEY_ENV = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
 NO_KEY = "EMPTY"  # what vLLM and other self-hosted OpenAI-compatible servers accept
 
 
@@ -40,8 +36,7 @@ class GeneratorResource(dg.ConfigurableResource):
     n_ctx: int = 2048
     artifacts_dir: str = "data/artifacts"
     cache_dir: str | None = "data/cache/llm"
-    anthropic_api_key: str | None = None
-    openai_api_key: str | None = None
+    api_keys: dict[str, str] | None = None  # variable name -> Dagster EnvVar: the UI shows the name only
 
     def for_round(
         self, exp: Experiment, round_: int, pool: pd.DataFrame, log: LogFn | None = None
@@ -75,43 +70,25 @@ class GeneratorResource(dg.ConfigurableResource):
         ledger: ResponseCache | None,
         log: LogFn | None,
     ) -> Backend:
-        if cfg.backend == "llamacpp":
-            return LlamaCppGenerator(
-                cfg.model,
-                n_ctx=self.n_ctx,
-                n_threads=self.n_threads,
-                workers=self.llamacpp_workers,
-                parallel=self.llamacpp_parallel,
-            )
-        if cfg.backend not in KEY_ENV:
+        kind = BACKENDS[cfg.backend]
+        if kind.build is None:
             raise ConfigError(f"experiment {exp.name!r}: {role}.backend {cfg.backend!r} cannot serve this role")
-        key = self.anthropic_api_key if cfg.backend == "anthropic" else self.openai_api_key
-        if not key and cfg.backend == "openai" and cfg.base_url:
-            key = NO_KEY
+        machine = Machine(self.n_threads, self.llamacpp_workers, self.llamacpp_parallel, self.n_ctx)
+        return kind.build(Build(cfg, machine, self._key(exp, role, cfg), price, ledger, log))
+
+    def _key(self, exp: Experiment, role: str, cfg: BackendConfig) -> str | None:
+        kind = BACKENDS[cfg.backend]
+        if kind.key_env is None:
+            return None
+        key = (self.api_keys or {}).get(kind.key_env)
+        if not key and kind.key_optional_with_base_url and cfg.base_url:
+            return NO_KEY
         if not key:
             raise ConfigError(
-                f"experiment {exp.name!r}: {role}.backend is {cfg.backend!r} but {KEY_ENV[cfg.backend]} is not set "
+                f"experiment {exp.name!r}: {role}.backend is {cfg.backend!r} but {kind.key_env} is not set "
                 "in the environment of the Dagster code location"
             )
-        api_cls = _provider_api(cfg.backend)
-        policy = DispatchPolicy(
-            concurrency=cfg.concurrency,
-            max_concurrency=cfg.max_concurrency,
-            adaptive=cfg.adaptive,
-            requests_per_minute=cfg.requests_per_minute,
-            tokens_per_minute=cfg.tokens_per_minute,
-            max_retries=cfg.max_retries,
-            budget_usd=cfg.budget_usd,
-        )
-        return RemoteBackend(
-            api_cls(cfg.model, key, cfg.base_url, cfg.timeout_s, connections=worker_count(policy)),
-            policy,
-            price,
-            batch=cfg.batch,
-            ledger=ledger,
-            poll=PollPolicy(initial_s=cfg.poll_interval_s),
-            log=log,
-        )
+        return key
 
     def _student(self, exp: Experiment, round_: int, pool: pd.DataFrame) -> StudentGenerator:
         if round_ == 0:
@@ -120,14 +97,3 @@ class GeneratorResource(dg.ConfigurableResource):
         previous = partition_key(exp.name, round_ - 1)
         artifact = load_student(self.artifacts_dir, previous)
         return StudentGenerator(artifact.model, f"student:{previous}@{artifact.lineage.get('version', '?')}")
-
-
-def _provider_api(backend: str) -> type:
-    """Imported when a remote backend is used: the SDKs cost ~1 s of every process's start-up."""
-    if backend == "anthropic":
-        from synth_assets.llm.anthropic_backend import AnthropicAPI
-
-        return AnthropicAPI
-    from synth_assets.llm.openai_backend import OpenAIAPI
-
-    return OpenAIAPI

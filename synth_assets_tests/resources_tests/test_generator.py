@@ -10,7 +10,7 @@ import pytest
 from synth_assets.experiments import ConfigError, parse_experiments
 from synth_assets.llm.llamacpp_backend import LlamaCppGenerator
 from synth_assets.llm.remote_backend import RemoteBackend
-from synth_assets.llm.resource import GeneratorResource
+from synth_assets.resources.generator import GeneratorResource
 from synth_assets.settings import Settings
 
 
@@ -27,7 +27,7 @@ def test_each_role_gets_its_own_backend_and_price(tmp_path: Path) -> None:
         generator={"backend": "anthropic", "model": "claude-x", "batch": True, "budget_usd": 1.0},
         judge={"backend": "openai", "model": "judge-model", "base_url": "http://127.0.0.1:9/v1"},
     )
-    resource = GeneratorResource(cache_dir=str(tmp_path / "c"), anthropic_api_key="sk-ant-abcdef")
+    resource = GeneratorResource(cache_dir=str(tmp_path / "c"), api_keys={"ANTHROPIC_API_KEY": "sk-ant-abcdef"})
     generator, judge = resource.for_role(exp, "generator"), resource.for_role(exp, "judge")  # type: ignore[arg-type]
     assert isinstance(generator.backend, RemoteBackend) and generator.backend.batch
     assert generator.label == "anthropic:claude-x" and generator.price is not None

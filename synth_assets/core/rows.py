@@ -62,3 +62,10 @@ def contract(
         "prompt_hash": prompt_hash_,
         "run_id": run_id,
     }
+
+
+def nullable(value: Any) -> Any:
+    """DuckDB hands back NaN/NA for SQL NULL in object columns; rows want None."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return None if type(value).__name__ == "NAType" else value

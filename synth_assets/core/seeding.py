@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from synth_assets.rows import content_hash
+from synth_assets.core.rows import content_hash
 
 
 def derived_seed(*parts: object) -> int:
