@@ -19,8 +19,8 @@ from rich.tree import Tree
 from synth_assets.experiments import ConfigError, ExperimentsFile, load_experiments
 from synth_assets.instance import ensure_instance_config
 from synth_assets.seeds.loaders import SeedFileError, load_instruction_tasks, load_math_problems
-from synth_assets.settings import Settings
-from synth_assets.storage.warehouse_file import WarehouseError, open_warehouse
+from synth_assets.settings import Settings, SettingsError
+from synth_assets.storage.warehouse_file import WarehouseError, open_configured
 
 app = typer.Typer(
     help="synth-assets: synthetic training data, round by round, on Dagster.",
@@ -36,7 +36,21 @@ def _prepare_instance(settings: Settings) -> None:
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     if home == settings.dagster_home:  # the project's own instance, never one the user pointed us at
-        ensure_instance_config(home)
+        ensure_instance_config(home, shared=settings.shared)
+
+
+def _where(settings: Settings) -> str:
+    if settings.shared:
+        return f"DuckLake, data under {settings.lake_path}, catalog at $SYNTH_POSTGRES_URL"
+    return f"DuckDB file {settings.warehouse}"
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        _fail(str(exc))
+        raise AssertionError("unreachable") from None
 
 
 def _input_problems(settings: Settings) -> tuple[ExperimentsFile | None, list[str], list[str]]:
@@ -88,7 +102,7 @@ def run(
     """Materialize every round of the configured experiments, then print the per-round table."""
     # `kill` behaves like Ctrl-C (Dagster maps SIGTERM the same way while a run executes)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    settings = Settings.from_env()
+    settings = _settings()
     experiments, _, problems = _input_problems(settings)
     if problems:  # before anything is written
         for problem in problems:
@@ -125,12 +139,12 @@ def run(
         raise typer.Exit(130) from None
     except (RuntimeError, KeyError) as exc:
         _fail(str(exc))
-    _print_frame(round_summary(str(settings.warehouse)), "per-round summary")
-    _print_frame(collapse_summary(str(settings.warehouse)), "collapse metrics (student trained on each round's mix)")
+    _print_frame(round_summary(settings), "per-round summary")
+    _print_frame(collapse_summary(settings), "collapse metrics (student trained on each round's mix)")
     report = settings.data_dir / "reports" / "collapse" / "collapse_report.html"
     console.print(f"collapse report: [bold]{report}[/]", highlight=False)
     console.print(
-        f"done in {time.monotonic() - start:.0f}s. DuckDB warehouse: [bold]{settings.warehouse}[/]; "
+        f"done in {time.monotonic() - start:.0f}s. Warehouse: [bold]{_where(settings)}[/]; "
         f"Dagster runs recorded in {os.environ['DAGSTER_HOME']} (see them with `make ui`).",
         highlight=False,
     )
@@ -142,20 +156,36 @@ def run(
 def init() -> None:
     """Write dagster.yaml for this machine into DAGSTER_HOME (run queue, generation pool) unless
     one exists; `make ui` and `make run` call it."""
-    settings = Settings.from_env()
+    settings = _settings()
     home = Path(os.environ.get("DAGSTER_HOME", settings.dagster_home))
-    written = ensure_instance_config(home)
+    written = ensure_instance_config(home, shared=settings.shared)
     console.print(f"{home / 'dagster.yaml'}: {'written' if written else 'kept (already there)'}", highlight=False)
+    if settings.shared:
+        _prepare_shared_storage(settings)
+
+
+def _prepare_shared_storage(settings: Settings) -> None:
+    """Creates the lake's catalog tables and the cache's once, before many run workers race to."""
+    from synth_assets.llm.cache import ResponseCache
+
+    try:
+        with open_configured(settings):
+            console.print(f"DuckLake ready: catalog at $SYNTH_POSTGRES_URL, data under {settings.lake_path}")
+        url = settings.postgres_url.get_secret_value() if settings.postgres_url else ""
+        ResponseCache(url=url).close()
+        console.print("shared response cache ready at $SYNTH_POSTGRES_URL")
+    except (WarehouseError, RuntimeError) as exc:
+        _fail(str(exc))
 
 
 @app.command()
 def summary() -> None:
     """Print the per-round table from the warehouse."""
-    settings = Settings.from_env()
+    settings = _settings()
     from synth_assets.runner import round_summary
 
     try:
-        _print_frame(round_summary(str(settings.warehouse)), "per-round summary")
+        _print_frame(round_summary(settings), "per-round summary")
     except WarehouseError as exc:
         _fail(str(exc))
 
@@ -163,7 +193,7 @@ def summary() -> None:
 @app.command()
 def check() -> None:
     """Validate the experiments file and the human data files, reporting every problem."""
-    _, ok, problems = _input_problems(Settings.from_env())
+    _, ok, problems = _input_problems(_settings())
     for line in ok:
         console.print(Text(line), soft_wrap=True)
     for problem in problems:
@@ -197,11 +227,11 @@ def audit(
     as_json: Annotated[bool, typer.Option("--json", help="print the ancestry as JSON records")] = False,
 ) -> None:
     """Print the full ancestry of a row across stages and rounds, back to the human seed rows."""
-    settings = Settings.from_env()
+    settings = _settings()
     from synth_assets.audit import UnknownRowError, ancestry, reaches_human_seed
 
     try:
-        with open_warehouse(settings.warehouse) as conn:
+        with open_configured(settings) as conn:
             df = ancestry(conn, row_id)
     except (UnknownRowError, WarehouseError) as exc:
         _fail(str(exc))

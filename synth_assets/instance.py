@@ -19,7 +19,32 @@ GENERATION_POOL_LIMIT = 1
 _EARLIER_DEFAULT = "telemetry:\n  enabled: false\n"
 
 
-def instance_config(cores: int | None = None) -> dict:
+POSTGRES_URL_VARIABLE = "SYNTH_POSTGRES_URL"
+# Rounds of one experiment build on each other: two runs of it at once would race for the same
+# previous round. The shared profile lets each experiment have one run at a time, on any host.
+ONE_RUN_PER_EXPERIMENT = {
+    "key": "dagster/partition/experiment",
+    "value": {"applyLimitPerUniqueValue": True},
+    "limit": 1,
+}
+
+
+def instance_config(cores: int | None = None, shared: bool = False) -> dict:
+    """`shared`: runs, event logs and schedules in PostgreSQL (every host, the webserver and the
+    daemon see one instance), at most one run per experiment at a time, and the generation
+    pool as wide as the queue (each run has its host to itself)."""
+    config = _local_config(cores)
+    if shared:
+        config["storage"] = {"postgres": {"postgres_url": {"env": POSTGRES_URL_VARIABLE}}}
+        config["concurrency"]["runs"]["tag_concurrency_limits"] = [ONE_RUN_PER_EXPERIMENT]
+        # runs land on different hosts: one generating step per machine is not one per cluster.
+        # The pool stays, as wide as the queue; narrow it (`dagster instance concurrency set
+        # llm_generation N`) to share one provider's rate limit between runs.
+        config["concurrency"]["pools"]["default_limit"] = config["concurrency"]["runs"]["max_concurrent_runs"]
+    return config
+
+
+def _local_config(cores: int | None) -> dict:
     cores = cores or os.cpu_count() or 1
     return {
         "telemetry": {"enabled": False},
@@ -38,12 +63,12 @@ def instance_config(cores: int | None = None) -> dict:
     }
 
 
-def ensure_instance_config(home: Path, cores: int | None = None) -> bool:
+def ensure_instance_config(home: Path, cores: int | None = None, shared: bool = False) -> bool:
     """Write `home/dagster.yaml` unless the user has one; True if it was written."""
     home.mkdir(parents=True, exist_ok=True)
     path = home / "dagster.yaml"
     if path.exists() and path.read_text() != _EARLIER_DEFAULT:
         return False
     header = "# Written by synth-assets for this machine; edit freely, it is never overwritten.\n"
-    path.write_text(header + yaml.safe_dump(instance_config(cores), sort_keys=False))
+    path.write_text(header + yaml.safe_dump(instance_config(cores, shared), sort_keys=False))
     return True

@@ -7,16 +7,16 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
 from synth_assets.definitions import HUMAN_DATA_JOB, REPORT_JOB, ROUND_JOB
 from synth_assets.experiments import Experiment, ExperimentsFile
+from synth_assets.settings import Settings
 from synth_assets.sql_files import sql
 from synth_assets.storage.previous_round import latest_materialization, partition_key
-from synth_assets.storage.warehouse_file import open_warehouse
+from synth_assets.storage.warehouse_file import open_configured
 
 
 @dataclass(frozen=True)
@@ -126,14 +126,14 @@ def run_experiments(
     return outcomes
 
 
-def collapse_summary(warehouse: str) -> pd.DataFrame:
+def collapse_summary(settings: Settings) -> pd.DataFrame:
     columns = "experiment, round, train_rows, heldout_perplexity, tail_coverage, distinct_2, self_similarity"
-    with open_warehouse(Path(warehouse)) as conn:
+    with open_configured(settings) as conn:
         return (
             conn.execute(f"select {columns} from main.collapse_metrics order by experiment, round").fetchdf().round(3)
         )
 
 
-def round_summary(warehouse: str) -> pd.DataFrame:
-    with open_warehouse(Path(warehouse)) as conn:
+def round_summary(settings: Settings) -> pd.DataFrame:
+    with open_configured(settings) as conn:
         return conn.execute(sql("round_summary")).fetchdf()

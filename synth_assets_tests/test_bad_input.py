@@ -164,3 +164,18 @@ def test_audit_of_a_file_that_is_not_a_warehouse(tiny_settings: Settings) -> Non
     out, seconds = _synth(tiny_settings, "audit", "fin-0123")
     assert out.returncode == 2 and seconds < 5
     assert out.stdout.strip() == f"error: {tiny_settings.warehouse}: not a DuckDB database file"
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"SYNTH_PROFILE": "cluster"}, "SYNTH_PROFILE='cluster': must be 'local' or 'shared'"),
+        ({"SYNTH_PROFILE": "shared"}, "SYNTH_PROFILE=shared needs SYNTH_POSTGRES_URL"),
+        ({"SYNTH_LAKE_PATH": "s3://bucket/lake"}, "object storage is not supported yet"),
+    ],
+)
+def test_a_bad_profile_is_one_line(tiny_settings: Settings, monkeypatch, env: dict, says: str) -> None:
+    monkeypatch.delenv("SYNTH_POSTGRES_URL", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert says in _refused(tiny_settings, "check")

@@ -7,16 +7,16 @@ Great Expectations is imported when a check first runs, not when the code locati
 import warnings
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from synth_assets.assets.metadata import markdown_table
 from synth_assets.assets.partitions import resolve
 from synth_assets.lineage import upstream_query, upstreams
 from synth_assets.resources.pipeline_config import PipelineConfig
 from synth_assets.storage.previous_round import read_partition
+from synth_assets.storage.warehouse import WarehouseResource
 
 
-def _upstream_ids(warehouse: DuckDBResource, stage: str, experiment: str, round_: int) -> set[str]:
+def _upstream_ids(warehouse: WarehouseResource, stage: str, experiment: str, round_: int) -> set[str]:
     ids: set[str] = set()
     with warehouse.get_connection() as conn:
         for up in upstreams(stage, round_):
@@ -26,7 +26,7 @@ def _upstream_ids(warehouse: DuckDBResource, stage: str, experiment: str, round_
     return ids
 
 
-def _heldout_keys(warehouse: DuckDBResource) -> set[tuple[str, str]]:
+def _heldout_keys(warehouse: WarehouseResource) -> set[tuple[str, str]]:
     with warehouse.get_connection() as conn:
         return set(conn.execute("select instruction, coalesce(input, '') from main.heldout_human").fetchall())
 
@@ -60,7 +60,7 @@ def _stage_check(
         + (", human fraction, no held-out rows" if stage == "final_mix" else ""),
     )
     def _check(
-        context: dg.AssetCheckExecutionContext, pipeline_config: PipelineConfig, warehouse: DuckDBResource
+        context: dg.AssetCheckExecutionContext, pipeline_config: PipelineConfig, warehouse: WarehouseResource
     ) -> dg.AssetCheckResult:
         from synth_assets.checks import expectations as gx_suites
 
@@ -93,7 +93,7 @@ def build_human_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
         blocking=True,
         description=f"Great Expectations suite for {stage}: schema, ids, human origin only",
     )
-    def _check(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         from synth_assets.checks import expectations as gx_suites
 
         with warehouse.get_connection() as conn:
@@ -110,7 +110,7 @@ def build_human_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
     blocking=False,
     description="Every final_mix row must trace back to human seed rows with no missing ancestor.",
 )
-def lineage_unbroken(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+def lineage_unbroken(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.get_connection() as conn:
         df = conn.execute("select * from main.lineage_summary order by experiment, round").fetchdf()
     broken = df[df["unbroken_rows"] < df["rows"]]

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
 from synth_assets import schemas
 from synth_assets.assets.metadata import DATA_VERSION_TAG, OWNERS, markdown_table, round_asset_args, source_version
@@ -18,6 +17,7 @@ from synth_assets.core.texts import training_texts
 from synth_assets.resources.pipeline_config import PipelineConfig
 from synth_assets.stages.verified_traces import verification_stats
 from synth_assets.storage.artifacts import StudentArtifact
+from synth_assets.storage.warehouse import WarehouseResource
 
 GROUP = "collapse"
 
@@ -127,7 +127,7 @@ def _metrics_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     owners=OWNERS,
     code_version=source_version("synth_assets.collapse.report"),
 )
-def collapse_report(pipeline_config: PipelineConfig, warehouse: DuckDBResource) -> dg.MaterializeResult:
+def collapse_report(pipeline_config: PipelineConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Curves of every collapse metric against round, one line per experiment: PNG files, an HTML
     page and a markdown table, over all materialized partitions."""
     with warehouse.get_connection() as conn:

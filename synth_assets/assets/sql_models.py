@@ -4,11 +4,11 @@ derived from the SQL itself."""
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from synth_assets.assets.metadata import OWNERS, markdown_table
 from synth_assets.core.rows import content_hash
 from synth_assets.sql_files import SQL_DIR, SqlModel, create_statement
+from synth_assets.storage.warehouse import WarehouseResource
 from synth_assets.warehouse_models import all_models
 
 GROUP = "sql_models"
@@ -26,7 +26,7 @@ def _build(model: SqlModel) -> dg.AssetsDefinition:
         metadata={"defined_in": dg.MetadataValue.path(str(model.path)), "materialized": model.materialized},
         code_version=content_hash(model.sql, length=12),
     )
-    def _model(warehouse: DuckDBResource) -> dg.MaterializeResult:
+    def _model(warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.get_connection() as conn:
             conn.execute(create_statement(model))
             rows = conn.execute(f"select count(*) from main.{model.name}").fetchone()[0]

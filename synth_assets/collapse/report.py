@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from synth_assets.collapse.measure import METRICS, ROUND_FACT_PLOTS
+from synth_assets.core.files import replacing, write_text
 
 PLOTTED = {**{m.name: m.plot for m in METRICS if m.plot}, **ROUND_FACT_PLOTS}
 
@@ -46,7 +47,7 @@ def render(df: pd.DataFrame, out_dir: Path) -> ReportFiles:
         ax.legend(fontsize=8)
         fig.tight_layout()
         per_metric[metric] = out_dir / f"{metric}.png"
-        fig.savefig(per_metric[metric])
+        _save(fig, per_metric[metric])
         plt.close(fig)
     cols = 2
     rows = max(1, (len(metrics) + cols - 1) // cols)
@@ -59,13 +60,19 @@ def render(df: pd.DataFrame, out_dir: Path) -> ReportFiles:
     fig.legend(handles, labels, loc="upper center", ncol=max(1, len(labels)))
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     grid = out_dir / "collapse_grid.png"
-    fig.savefig(grid)
+    _save(fig, grid)
     plt.close(fig)
     table = df.sort_values(["experiment", "round"])[["experiment", "round", *metrics]]
     markdown = table.round(3).to_markdown(index=False)
     page = out_dir / "collapse_report.html"
-    page.write_text(_html(table, grid, per_metric), encoding="utf-8")
+    write_text(page, _html(table, grid, per_metric))
     return ReportFiles(grid, per_metric, page, markdown)
+
+
+def _save(fig: plt.Figure, path: Path) -> None:
+    """Whole or not at all: the report directory may be one many hosts and the UI read."""
+    with replacing(path) as tmp:
+        fig.savefig(tmp, format=path.suffix.lstrip("."))
 
 
 def _html(table: pd.DataFrame, grid: Path, per_metric: dict[str, Path]) -> str:

@@ -8,12 +8,13 @@ the same records with the same nested types.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from synth_assets.core.files import replacing
 
 
 def write_jsonl_and_parquet(records: Iterable[dict[str, Any]], stem: Path) -> dict[str, Path]:
@@ -25,14 +26,13 @@ def write_jsonl_and_parquet(records: Iterable[dict[str, Any]], stem: Path) -> di
         for stale in (jsonl, parquet):
             stale.unlink(missing_ok=True)
         return {}
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    tmp_jsonl, tmp_parquet = jsonl.with_suffix(".jsonl.tmp"), parquet.with_suffix(".parquet.tmp")
-    tmp_jsonl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    with duckdb.connect() as con:
-        con.execute(
-            "copy (select * from read_json(?, format = 'newline_delimited')) to ? (format parquet)",
-            [str(tmp_jsonl), str(tmp_parquet)],
-        )
-    os.replace(tmp_jsonl, jsonl)
-    os.replace(tmp_parquet, parquet)
+    with replacing(jsonl) as tmp_jsonl, replacing(parquet) as tmp_parquet:
+        tmp_jsonl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        with duckdb.connect() as con:
+            # the target as a literal: DuckDB 1.4 binds a `to ?` parameter as the source instead
+            target = "'" + str(tmp_parquet).replace("'", "''") + "'"
+            con.execute(
+                f"copy (select * from read_json(?, format = 'newline_delimited')) to {target} (format parquet)",
+                [str(tmp_jsonl)],
+            )
     return {"jsonl": jsonl, "parquet": parquet}

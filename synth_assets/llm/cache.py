@@ -1,13 +1,14 @@
 """Persistent response cache: a re-materialization, or a run re-started after it died, pays for
 no request it already has an answer to.
 
-One SQLite file in WAL mode (the standard library, no server): each answer is committed the
-moment it arrives, so a killed run keeps everything it was given; readers never block the
-writer, so parallel Dagster steps share it; look-ups go in batches of a few hundred keys, so
-finding the cached part of a 100,000-request stage takes a fraction of a second. Measured here:
-13 us a put and 1.3 us a key looked up, against 36 and 5 for diskcache, which this replaced
-(its entries are imported once when a directory still holds them). Entries are JSON of the
-answer and its token counts only: no prompt, no headers, no key material.
+On one machine, one SQLite file in WAL mode (the standard library, no server): readers never
+block the writer, so parallel Dagster steps share it. Measured here: 13 us a put and 1.3 us a
+key looked up, against 36 and 5 for diskcache, which this replaced (its entries are imported
+once when a directory still holds them). Across machines (the shared profile), two tables in
+PostgreSQL with the same keys and the same guarantees. Either way each answer is committed the
+moment it arrives, so a killed run keeps everything it was given; failures are never stored;
+look-ups go in batches of a few hundred keys. Entries are JSON of the answer and its token counts
+only: no prompt, no headers, no key material.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from synth_assets.llm.base import Generation
 
@@ -31,70 +32,41 @@ _SCHEMA = (
 )
 
 
-class ResponseCache:
-    def __init__(self, directory: str | Path) -> None:
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+class _SqliteStore:
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()  # one connection, shared by the loop and worker threads
-        self._db = sqlite3.connect(
-            self.directory / FILE_NAME, isolation_level=None, check_same_thread=False, timeout=60
-        )
+        self._db = sqlite3.connect(directory / FILE_NAME, isolation_level=None, check_same_thread=False, timeout=60)
         self._db.execute("pragma journal_mode=wal")
         self._db.execute("pragma synchronous=normal")  # a commit survives the process being killed
         for statement in _SCHEMA:
             self._db.execute(statement)
-        self._import_diskcache()
+        self._import_diskcache(directory)
 
-    # -- answers --------------------------------------------------------------------------------
-    def get(self, key: str) -> Generation | None:
-        return self.get_many([key]).get(key)
-
-    def get_many(self, keys: Iterable[str]) -> dict[str, Generation]:
-        """The cached answers among `keys`, by key."""
-        found: dict[str, Generation] = {}
-        for chunk in _chunks(list(dict.fromkeys(keys)), _CHUNK):
-            marks = ",".join("?" * len(chunk))
-            with self._lock:
-                rows = self._db.execute(f"select key, value from responses where key in ({marks})", chunk).fetchall()
-            found.update((key, Generation(**json.loads(value))) for key, value in rows)
-        return found
-
-    def put(self, key: str, result: Generation) -> None:
-        """Only answers are kept: a failure must be retried by the next run, not remembered."""
-        if result.ok:
-            value = json.dumps({k: getattr(result, k) for k in _KEPT})
-            with self._lock:
-                self._db.execute("insert or replace into responses values (?, ?)", (key, value))
-
-    def __contains__(self, key: str) -> bool:
-        return bool(self.get_many([key]))
-
-    def count(self) -> int:
-        """Not `__len__`: an empty cache must still be truthy where code asks `if cache`."""
+    def select(self, table: str, keys: list[str]) -> list[tuple[str, str]]:
+        marks = ",".join("?" * len(keys))
         with self._lock:
-            return int(self._db.execute("select count(*) from responses").fetchone()[0])
+            return self._db.execute(f"select key, value from {table} where key in ({marks})", keys).fetchall()
 
-    # -- a small ledger beside the answers: batch jobs submitted but not yet collected ----------
-    def ledger_get(self, key: str) -> dict[str, Any] | None:
+    def upsert(self, table: str, key: str, value: str) -> None:
         with self._lock:
-            row = self._db.execute("select value from batch_ledger where key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+            self._db.execute(f"insert or replace into {table} values (?, ?)", (key, value))
 
-    def ledger_put(self, key: str, entry: dict[str, Any]) -> None:
+    def delete(self, table: str, key: str) -> None:
         with self._lock:
-            self._db.execute("insert or replace into batch_ledger values (?, ?)", (key, json.dumps(entry)))
+            self._db.execute(f"delete from {table} where key = ?", (key,))
 
-    def ledger_delete(self, key: str) -> None:
+    def count(self, table: str) -> int:
         with self._lock:
-            self._db.execute("delete from batch_ledger where key = ?", (key,))
+            return int(self._db.execute(f"select count(*) from {table}").fetchone()[0])
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    def _import_diskcache(self) -> None:
+    def _import_diskcache(self, directory: Path) -> None:
         """Answers paid for before this format existed stay paid for."""
-        legacy = self.directory / "cache.db"
+        legacy = directory / "cache.db"
         source = str(legacy.resolve())
         with self._lock:
             done = self._db.execute("select 1 from imports where source = ?", (source,)).fetchone()
@@ -102,7 +74,7 @@ class ResponseCache:
             return
         import diskcache
 
-        old = diskcache.Cache(str(self.directory))
+        old = diskcache.Cache(str(directory))
         tables = {"r:": "responses", "batch:": "batch_ledger"}
         with self._lock:
             self._db.execute("begin immediate")
@@ -116,6 +88,104 @@ class ResponseCache:
             self._db.execute("insert into imports values (?)", (source,))
             self._db.execute("commit")
         old.close()
+
+
+class _PostgresStore:
+    """The same two tables in PostgreSQL, for runs on many hosts; every statement autocommits."""
+
+    _TABLES: ClassVar[dict[str, str]] = {"responses": "synth_llm_responses", "batch_ledger": "synth_llm_batch_ledger"}
+
+    def __init__(self, url: str) -> None:
+        import psycopg2
+
+        self._lock = threading.Lock()
+        try:
+            self._db = psycopg2.connect(url)
+            self._db.autocommit = True
+        except psycopg2.Error as exc:  # libpq's message may quote the URL, password included
+            raise RuntimeError(f"cannot reach the shared response cache: {_first_line(exc, url)}") from None
+        with self._lock, self._db.cursor() as cur:
+            for table in self._TABLES.values():
+                cur.execute(f"create table if not exists {table} (key text primary key, value text not null)")
+
+    def select(self, table: str, keys: list[str]) -> list[tuple[str, str]]:
+        with self._lock, self._db.cursor() as cur:
+            cur.execute(f"select key, value from {self._TABLES[table]} where key = any(%s)", (keys,))
+            return cur.fetchall()
+
+    def upsert(self, table: str, key: str, value: str) -> None:
+        with self._lock, self._db.cursor() as cur:
+            cur.execute(
+                f"insert into {self._TABLES[table]} values (%s, %s) "
+                "on conflict (key) do update set value = excluded.value",
+                (key, value),
+            )
+
+    def delete(self, table: str, key: str) -> None:
+        with self._lock, self._db.cursor() as cur:
+            cur.execute(f"delete from {self._TABLES[table]} where key = %s", (key,))
+
+    def count(self, table: str) -> int:
+        with self._lock, self._db.cursor() as cur:
+            cur.execute(f"select count(*) from {self._TABLES[table]}")
+            return int(cur.fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _first_line(exc: Exception, secret: str) -> str:
+    return str(exc).replace(secret, "<url>").strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+class ResponseCache:
+    """Answers by request key, and the batch ledger: a directory (SQLite) or, with `url`, PostgreSQL."""
+
+    def __init__(self, directory: str | Path | None = None, *, url: str | None = None) -> None:
+        if (directory is None) == (url is None):
+            raise ValueError("a response cache lives in a directory or at a PostgreSQL URL, one of the two")
+        self.directory = Path(directory) if directory is not None else None
+        self._store: _SqliteStore | _PostgresStore = _PostgresStore(url) if url else _SqliteStore(self.directory)  # type: ignore[arg-type]
+
+    # -- answers --------------------------------------------------------------------------------
+    def get(self, key: str) -> Generation | None:
+        return self.get_many([key]).get(key)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Generation]:
+        """The cached answers among `keys`, by key."""
+        found: dict[str, Generation] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys)), _CHUNK):
+            found.update(
+                (key, Generation(**json.loads(value))) for key, value in self._store.select("responses", chunk)
+            )
+        return found
+
+    def put(self, key: str, result: Generation) -> None:
+        """Only answers are kept: a failure must be retried by the next run, not remembered."""
+        if result.ok:
+            self._store.upsert("responses", key, json.dumps({k: getattr(result, k) for k in _KEPT}))
+
+    def __contains__(self, key: str) -> bool:
+        return bool(self.get_many([key]))
+
+    def count(self) -> int:
+        """Not `__len__`: an empty cache must still be truthy where code asks `if cache`."""
+        return self._store.count("responses")
+
+    # -- a small ledger beside the answers: batch jobs submitted but not yet collected ----------
+    def ledger_get(self, key: str) -> dict[str, Any] | None:
+        rows = self._store.select("batch_ledger", [key])
+        return json.loads(rows[0][1]) if rows else None
+
+    def ledger_put(self, key: str, entry: dict[str, Any]) -> None:
+        self._store.upsert("batch_ledger", key, json.dumps(entry))
+
+    def ledger_delete(self, key: str) -> None:
+        self._store.delete("batch_ledger", key)
+
+    def close(self) -> None:
+        self._store.close()
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

@@ -22,9 +22,11 @@ class GenerationSession:
         cache: ResponseCache | None,
         price: Price | None = None,
         log: LogFn | None = None,
+        owns_cache: bool = False,
     ) -> None:
         self.backend = backend
         self.cache = cache
+        self._owns_cache = owns_cache  # made for this session (a connection to a shared cache)
         self.price = price
         self.label = backend.label
         self.raw_continuation = backend.raw_continuation
@@ -42,6 +44,8 @@ class GenerationSession:
         close = getattr(self.backend, "close", None)
         if close is not None:
             close()
+        if self._owns_cache and self.cache is not None:
+            self.cache.close()
 
     def generate(
         self, requests: Sequence[GenerationRequest], on_progress: ProgressFn | None = None

@@ -36,6 +36,7 @@ class GeneratorResource(dg.ConfigurableResource):
     n_ctx: int = 2048
     artifacts_dir: str = "data/artifacts"
     cache_dir: str | None = "data/cache/llm"
+    cache_url: str | None = None  # the shared profile: a PostgreSQL URL (an EnvVar), used instead of cache_dir
     api_keys: dict[str, str] | None = None  # variable name -> Dagster EnvVar: the UI shows the name only
 
     def for_round(
@@ -55,11 +56,16 @@ class GeneratorResource(dg.ConfigurableResource):
         discounted = price and Price(
             price.input_per_mtok, price.output_per_mtok, exp.batch_discount if cfg.batch else 1.0
         )
-        cache = ResponseCache(self.cache_dir) if self.cache_dir else None
+        cache = self._cache()
         if cfg.remote and price is None and log:
             log(f"no price for {cfg.model!r} under `prices:`: its cost is reported as 0")
         backend = self._backend(exp, role, cfg, discounted, cache, log)
-        return GenerationSession(backend, cache, discounted, log)
+        return GenerationSession(backend, cache, discounted, log, owns_cache=True)
+
+    def _cache(self) -> ResponseCache | None:
+        if self.cache_url:
+            return ResponseCache(url=self.cache_url)
+        return ResponseCache(self.cache_dir) if self.cache_dir else None
 
     def _backend(
         self,

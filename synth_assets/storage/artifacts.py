@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from synth_assets.core.files import write_text
 from synth_assets.core.ngram_lm import KneserNeyLM
 from synth_assets.core.rows import content_hash
 
@@ -57,10 +58,9 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
         path = self._path(context)
         payload = obj.model.to_json()
         version = content_hash(payload, length=16)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"version": version, "lineage": obj.lineage, "model": json.loads(payload)}))
-        tmp.replace(path)  # atomic: a killed run never leaves half an artifact behind
+        # whole or not at all: a killed run, or another host reading the shared directory, never
+        # sees half an artifact
+        write_text(path, json.dumps({"version": version, "lineage": obj.lineage, "model": json.loads(payload)}))
         context.add_output_metadata({"artifact": dg.MetadataValue.path(str(path)), "artifact_version": version})
 
     def load_input(self, context: dg.InputContext) -> StudentArtifact:

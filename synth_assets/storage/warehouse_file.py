@@ -1,4 +1,4 @@
-"""Opening the warehouse file from the command line: an answer at once, in one line.
+"""Opening the warehouse from the command line: an answer at once, in one line.
 
 dagster-duckdb's resource retries a locked file with backoff (104 s before it gave up, with a
 traceback); DuckDB itself fails in milliseconds and says who holds the lock. The CLI opens the
@@ -14,9 +14,25 @@ from pathlib import Path
 
 import duckdb
 
+from synth_assets.settings import Settings
+from synth_assets.storage.warehouse import Lake, WarehouseError, connect_lake
 
-class WarehouseError(RuntimeError):
-    pass
+__all__ = ["WarehouseError", "open_configured", "open_warehouse"]
+
+
+@contextmanager
+def open_configured(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse the settings name: the DuckDB file, or the shared profile's lake."""
+    if not settings.shared:
+        with open_warehouse(settings.warehouse) as conn:
+            yield conn
+        return
+    assert settings.postgres_url is not None  # Settings refuses a shared profile without it
+    conn = connect_lake(Lake(settings.postgres_url.get_secret_value(), settings.lake_path))
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 @contextmanager

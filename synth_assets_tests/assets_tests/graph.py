@@ -8,9 +8,8 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import yaml
-from dagster_duckdb import DuckDBResource
 
-from synth_assets.definitions import build_assets, build_checks
+from synth_assets.definitions import build_assets, build_checks, round_asset_keys
 from synth_assets.experiments import load_experiments
 from synth_assets.resources.deployment import build_resources
 from synth_assets.settings import Settings
@@ -60,6 +59,10 @@ class Graph:
             raise_on_error=False,
         )
 
+    def materialize_round(self, key: str) -> dg.ExecuteInProcessResult:
+        """What `round_job` runs for one partition: the stages, then student, metrics, exports."""
+        return self.materialize_keys([k.to_user_string() for k in round_asset_keys(self.assets)], key)
+
     def table(self, name: str, where: str = "") -> pd.DataFrame:
-        with DuckDBResource(database=str(self.settings.warehouse)).get_connection() as conn:
+        with self.resources["warehouse"].get_connection() as conn:
             return conn.execute(f"select * from main.{name} {where}").fetchdf()

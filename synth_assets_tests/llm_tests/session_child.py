@@ -18,6 +18,11 @@ def requests(n: int) -> list[GenerationRequest]:
     return [GenerationRequest(prompt=f"item {i}: explain the step", seed=i, max_tokens=32) for i in range(n)]
 
 
+def open_cache(where: str) -> ResponseCache:
+    """A directory (the local profile) or a PostgreSQL URL (the shared one)."""
+    return ResponseCache(url=where) if where.startswith("postgresql://") else ResponseCache(where)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
@@ -27,7 +32,7 @@ def main() -> None:
     parser.add_argument("--batch", action="store_true")
     args = parser.parse_args()
     server = SimpleNamespace(url=args.url)  # only its address is needed here
-    cache = ResponseCache(args.cache)
+    cache = open_cache(args.cache)
     # a fixed window of 4, so the test knows how many calls can be in flight at the kill
     remote = backend(args.provider, server, batch=args.batch, ledger=cache, concurrency=4, adaptive=False)  # type: ignore[arg-type]
     try:

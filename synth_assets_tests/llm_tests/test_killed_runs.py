@@ -10,17 +10,34 @@ from pathlib import Path
 
 import pytest
 
-from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.session import GenerationSession
 from synth_assets_tests.llm_tests.remote import backend
-from synth_assets_tests.llm_tests.session_child import requests
+from synth_assets_tests.llm_tests.session_child import open_cache, requests
 from synth_assets_tests.support.loopback_server import LoopbackLLMServer
+from synth_assets_tests.support.postgres import new_database, server_bin, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(scope="module")
+def postgres():
+    if server_bin() is None:
+        pytest.skip("PostgreSQL server binaries are not installed")
+    with throwaway_postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=["directory", "postgres"])
+def cache_at(request, tmp_path: Path) -> str:
+    """Where the cache lives: a directory (local profile) or PostgreSQL (shared profile, as run
+    workers on several hosts would share it)."""
+    if request.param == "directory":
+        return str(tmp_path / "cache")
+    return new_database(request.getfixturevalue("postgres"), f"c{abs(hash(request.node.nodeid)) % 10**10}")
+
+
 def _child(
-    server: LoopbackLLMServer, cache: Path, provider: str, n: int, batch: bool = False, capture: bool = False
+    server: LoopbackLLMServer, cache: str, provider: str, n: int, batch: bool = False, capture: bool = False
 ) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "synth_assets_tests.llm_tests.session_child", "--url", server.url]
     cmd += ["--cache", str(cache), "--provider", provider, "--n", str(n)] + (["--batch"] if batch else [])
@@ -35,15 +52,15 @@ def _wait_for(condition, timeout: float = 60.0) -> None:
 
 
 @pytest.mark.parametrize("provider", ["anthropic", "openai"])
-def test_a_run_killed_mid_stage_resumes_without_duplicate_calls(provider: str, tmp_path: Path) -> None:
-    n, cache_dir = 80, tmp_path / "cache"
+def test_a_run_killed_mid_stage_resumes_without_duplicate_calls(provider: str, cache_at: str) -> None:
+    n, cache_dir = 80, cache_at
     with LoopbackLLMServer(latency_s=0.05) as server:
         child = _child(server, cache_dir, provider, n)
         _wait_for(lambda: len(server.log.answered()) >= 25)
         child.send_signal(signal.SIGKILL)
         child.wait()
         answered_before = server.log.prompts_answered()
-        cache = ResponseCache(cache_dir)
+        cache = open_cache(cache_dir)
         kept = {r.prompt for r in requests(n) if r.key(f"{provider}:test-model") in cache}
         # Only calls in flight at the kill (concurrency 4) may be answered but not kept.
         assert 25 - 4 <= len(kept) <= n - 1
@@ -59,8 +76,8 @@ def test_a_run_killed_mid_stage_resumes_without_duplicate_calls(provider: str, t
 
 
 @pytest.mark.parametrize("provider", ["anthropic", "openai"])
-def test_a_batch_run_killed_while_polling_resumes_the_same_batch(provider: str, tmp_path: Path) -> None:
-    cache_dir = tmp_path / "cache"
+def test_a_batch_run_killed_while_polling_resumes_the_same_batch(provider: str, cache_at: str) -> None:
+    cache_dir = cache_at
     with LoopbackLLMServer(batch_ready_after_polls=10**9) as server:
         child = _child(server, cache_dir, provider, 12, batch=True)
         _wait_for(lambda: any(e["api"].endswith("_batch_poll") for e in server.log.entries))
@@ -68,10 +85,10 @@ def test_a_batch_run_killed_while_polling_resumes_the_same_batch(provider: str, 
         child.wait()
         server.batch_ready_after_polls = 0  # the provider finishes the batch while nobody is running
 
-        cache = ResponseCache(cache_dir)
+        cache = open_cache(cache_dir)
         session = GenerationSession(backend(provider, server, batch=True, ledger=cache), cache)
         out = session.generate(requests(12))
         assert all(r.ok and "The answer is" in r.text for r in out)
         submissions = [e for e in server.log.entries if e["api"] in ("anthropic_batch", "openai_batch")]
         assert len(submissions) == 1 and submissions[0]["size"] == 12  # resumed, not resubmitted
-        assert ResponseCache(cache_dir).ledger_get(requests(12)[0].key(f"{provider}:test-model")) is None
+        assert open_cache(cache_dir).ledger_get(requests(12)[0].key(f"{provider}:test-model")) is None
