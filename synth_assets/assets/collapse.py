@@ -9,7 +9,7 @@ from synth_assets import schemas
 from synth_assets.assets.metadata import DATA_VERSION_TAG, OWNERS, markdown_table, round_asset_args, source_version
 from synth_assets.assets.partitions import PARTITION_EXPR, resolve
 from synth_assets.collapse import metrics
-from synth_assets.collapse.measure import measure_round
+from synth_assets.collapse.measure import RoundTexts, measure_round
 from synth_assets.collapse.report import embedded_image, render
 from synth_assets.core.ngram_lm import KneserNeyLM, build_vocab
 from synth_assets.core.rows import content_hash
@@ -90,9 +90,17 @@ def _metrics_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         exp, round_ = resolve(context, pipeline_config.experiments())
         human = training_texts(human_seeds)
         train = training_texts(final_mix)
-        values = measure_round(
-            student_model.model, train, training_texts(heldout_human), human, metrics.rare_tokens(human)
+        synthetic = training_texts(final_mix[final_mix["origin"] == "synthetic"])
+        texts = RoundTexts(
+            student_model.model,
+            train,
+            training_texts(heldout_human),
+            human,
+            metrics.rare_tokens(human),
+            synthetic=synthetic,
+            embedder=pipeline_config.embedder,
         )
+        values = measure_round(texts)
         row = {
             "experiment": exp.name,
             "round": round_,

@@ -14,8 +14,11 @@ from functools import cached_property
 
 import numpy as np
 
+from synth_assets.collapse import embedding_metrics as emb
 from synth_assets.collapse import metrics
 from synth_assets.core.ngram_lm import KneserNeyLM
+from synth_assets.embed.models import DEFAULT as DEFAULT_EMBEDDER
+from synth_assets.embed.models import embedder
 
 DISTINCT_SAMPLE = 150  # distinct-n falls as a corpus grows: compare rounds on equal-sized samples
 
@@ -36,10 +39,41 @@ class RoundTexts:
     heldout: Sequence[str]
     human: Sequence[str]
     tail: set[str]
+    synthetic: Sequence[str] | None = None  # the mix's synthetic rows (None: all of `train`)
+    embedder: str = DEFAULT_EMBEDDER
 
     @cached_property
     def sample(self) -> list[str]:
         return fixed_sample(self.train)
+
+    def _embedded(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = embedder(self.embedder).embed(fixed_sample(texts, emb.SAMPLE))
+        return emb.centred(vectors, self.human_mean)
+
+    @cached_property
+    def human_mean(self) -> np.ndarray:
+        """The human data's mean vector (seeds and held-out): the same origin in every round."""
+        return embedder(self.embedder).embed(fixed_sample([*self.human, *self.heldout], emb.SAMPLE)).mean(axis=0)
+
+    @cached_property
+    def train_vectors(self) -> np.ndarray:
+        return self._embedded(self.train)
+
+    @cached_property
+    def heldout_vectors(self) -> np.ndarray:
+        return self._embedded(self.heldout)
+
+    @cached_property
+    def human_vectors(self) -> np.ndarray:
+        return self._embedded([*self.human, *self.heldout])
+
+    @cached_property
+    def synthetic_vectors(self) -> np.ndarray:
+        return self._embedded(self.train if self.synthetic is None else self.synthetic)
+
+    @cached_property
+    def precision_recall(self) -> tuple[float, float]:
+        return emb.precision_recall(*emb.equal_size(self.human_vectors, self.train_vectors))
 
 
 @dataclass(frozen=True)
@@ -106,6 +140,44 @@ METRICS: tuple[Metric, ...] = (
         lambda r: metrics.js_divergence(r.train, r.human),
         "JS divergence from human unigrams (bits)",
     ),
+    Metric(
+        "vendi",
+        "DOUBLE",
+        f"Vendi score (effective number of distinct rows) of a seeded {emb.SAMPLE}-row sample of the mix, "
+        "in embedding space",
+        lambda r: emb.vendi(emb.sample_rows(r.train_vectors, emb.SAMPLE)),
+        "Vendi score of the mix (embedding space)",
+    ),
+    Metric(
+        "frechet_to_human",
+        "DOUBLE",
+        "Fréchet distance between Gaussian fits of the mix's and the held-out human set's embeddings",
+        lambda r: emb.frechet(r.train_vectors, r.heldout_vectors),
+        "Fréchet distance to held-out human text",
+    ),
+    Metric(
+        "embedding_precision",
+        "DOUBLE",
+        f"share of mix rows inside the human data's k-NN manifold (k = {emb.K}; Kynkäänniemi et al. 2019), "
+        "equal-size samples",
+        lambda r: r.precision_recall[0],
+    ),
+    Metric(
+        "embedding_recall",
+        "DOUBLE",
+        f"share of human rows inside the mix's k-NN manifold (k = {emb.K}), equal-size samples; falls as "
+        "the human tails vanish from the mix",
+        lambda r: r.precision_recall[1],
+        "recall of human text (k-NN manifold)",
+    ),
+    Metric(
+        "embedding_coverage",
+        "DOUBLE",
+        f"share of human rows whose own k-NN ball (k = {emb.K}) holds a synthetic row (Naeem et al. 2020); "
+        "null without synthetic rows",
+        lambda r: emb.coverage(*emb.equal_size(r.human_vectors, r.synthetic_vectors)),
+        "human rows a synthetic row reaches (coverage)",
+    ),
     Metric("mean_length", "DOUBLE", "mean tokens per training row", lambda r: metrics.length_stats(r.train)[0]),
     Metric(
         "std_length",
@@ -119,8 +191,5 @@ METRICS: tuple[Metric, ...] = (
 ROUND_FACT_PLOTS = {"verified_rate": "verified pass rate", "human_fraction": "human fraction of the mix"}
 
 
-def measure_round(
-    model: KneserNeyLM, train: Sequence[str], heldout: Sequence[str], human: Sequence[str], tail: set[str]
-) -> dict[str, float]:
-    texts = RoundTexts(model, train, heldout, human, tail)
+def measure_round(texts: RoundTexts) -> dict[str, float]:
     return {m.name: m.compute(texts) for m in METRICS}

@@ -25,6 +25,10 @@ def _metrics() -> pd.DataFrame:
                     "vocabulary": 900 - 50 * r,
                     "verified_rate": 0.1,
                     "human_fraction": 0.0 if experiment == "replace" else 0.5,
+                    "vendi": 90 - slope * r / 4,
+                    "frechet_to_human": 0.6 + slope * r / 200,
+                    "embedding_recall": 1 - (0.08 * r if experiment == "replace" else 0.01 * r),
+                    "embedding_coverage": 0.4,
                 }
             )
     return pd.DataFrame(rows)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from synth_assets.collapse import metrics
-from synth_assets.collapse.measure import measure_round
+from synth_assets.collapse.measure import RoundTexts, measure_round
 from synth_assets.core.ngram_lm import KneserNeyLM, build_vocab
 from synth_assets.mix.regimes import plan, select
 
@@ -34,13 +34,14 @@ def run(
     rows = []
     for r in range(rounds):
         model = KneserNeyLM(vocab).fit(train["text"])
+        synthetic = train.loc[train["id"].str.startswith("s"), "text"].tolist()
         rows.append(
             {
                 "round": r,
                 "regime": regime,
                 "seed": seed,
                 "train_rows": len(train),
-                **measure_round(model, train["text"].tolist(), heldout, human, tail),
+                **measure_round(RoundTexts(model, train["text"].tolist(), heldout, human, tail, synthetic)),
             }
         )
         synthetic = pd.DataFrame(
