@@ -11,8 +11,10 @@ site-packages; nothing is downloaded at run time.
 from __future__ import annotations
 
 import importlib.util
+import os
 import random
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,6 +85,21 @@ def connect_lake(lake: Lake, config: dict[str, Any] | None = None) -> duckdb.Duc
     raise AssertionError("unreachable")
 
 
+_ATTACHED: dict[tuple[int, Lake], duckdb.DuckDBPyConnection] = {}
+_ATTACHING = threading.Lock()
+
+
+def attached(lake: Lake, config: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+    """One attached lake per process, shared through cursors: attaching costs 0.2 s (extension
+    load, catalog connection), and a round opens the warehouse for every input and output."""
+    key = (os.getpid(), lake)
+    with _ATTACHING:
+        conn = _ATTACHED.get(key)
+        if conn is None:
+            conn = _ATTACHED[key] = connect_lake(lake, config)
+        return conn
+
+
 class WarehouseResource(DuckDBResource):
     """dagster-duckdb's resource, plus a DuckLake when `lake_catalog` is set (then `database` is
     unused). The catalog URL comes as a Dagster `EnvVar`: it may hold a password."""
@@ -106,8 +123,9 @@ class WarehouseResource(DuckDBResource):
             with super().get_connection() as conn:
                 yield conn
             return
-        conn = connect_lake(lake, self.connection_config)
+        cursor = attached(lake, self.connection_config).cursor()
         try:
-            yield conn
+            cursor.execute(f"USE {LAKE}")
+            yield cursor
         finally:
-            conn.close()
+            cursor.close()
