@@ -110,6 +110,9 @@ class FilterConfig(_Strict):
     min_words: int = Field(3, ge=0)
     max_words: int = Field(150, ge=1)
     near_duplicate_threshold: float = Field(0.8, gt=0.0, lt=1.0, description="MinHash Jaccard at which rows are twins")
+    semantic_duplicate_threshold: float | None = Field(
+        None, gt=0.0, lt=1.0, description="embedding cosine at which rows are twins (paraphrases); null: off"
+    )
     self_instruct_rules: bool = Field(True, description="Self-Instruct's keyword and prefix rules on new tasks")
     min_unique_token_ratio: float = Field(0.3, ge=0.0, le=1.0, description="below: a loop, dropped as garbage")
     min_alpha_ratio: float = Field(0.5, ge=0.0, le=1.0, description="below: symbols, dropped as garbage")

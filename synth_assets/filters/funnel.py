@@ -22,6 +22,7 @@ from synth_assets.filters.heuristics import garbage_reason, self_instruct_reason
 from synth_assets.filters.near_duplicates import near_duplicates
 from synth_assets.filters.perplexity_band import fit_band
 from synth_assets.filters.rouge_novelty import novelty_scores
+from synth_assets.filters.semantic_duplicates import semantic_duplicates
 from synth_assets.filters.text_rules import length_ok, normalized
 from synth_assets.verify.ground_truth import is_reward_hacking
 
@@ -113,15 +114,40 @@ def _exact_duplicate(f: Funnel) -> None:
 
 
 def _near_duplicate(f: Funnel) -> None:
-    out, idx = f.out, f.out.index[f.alive()]
+    idx = f.out.index[f.alive()]
     decisions = near_duplicates(f.keys.loc[idx].tolist(), f.cfg.near_duplicate_threshold)
-    dropped = [(row, d) for row, d in zip(idx, decisions, strict=True) if not d.kept]
-    if not dropped:
+    twins = [
+        (row, d.duplicate_of, f"Jaccard {d.jaccard:.2f} with a kept row")
+        for row, d in zip(idx, decisions, strict=True)
+        if not d.kept
+    ]
+    _drop_twins(f, idx, twins)
+
+
+def _drop_twins(f: Funnel, idx: pd.Index, twins: list[tuple[object, int | None, str]]) -> None:
+    """Rows dropped as twins name the kept row (`near_duplicate_of`) and the similarity."""
+    if not twins:
         return
-    rows = [row for row, _ in dropped]
-    out.loc[rows, "drop_reason"] = f.step
-    out.loc[rows, "near_duplicate_of"] = out.loc[[idx[d.duplicate_of] for _, d in dropped], "id"].to_numpy()
-    out.loc[rows, "drop_detail"] = [f"Jaccard {d.jaccard:.2f} with a kept row" for _, d in dropped]
+    rows = [row for row, _, _ in twins]
+    f.out.loc[rows, "drop_reason"] = f.step
+    f.out.loc[rows, "near_duplicate_of"] = f.out.loc[[idx[twin] for _, twin, _ in twins], "id"].to_numpy()
+    f.out.loc[rows, "drop_detail"] = [detail for _, _, detail in twins]
+
+
+def _semantic_duplicate(f: Funnel) -> None:
+    """Paraphrases the word-set MinHash cannot see; off unless a threshold is configured."""
+    threshold = f.cfg.semantic_duplicate_threshold
+    if threshold is None:
+        return
+    from synth_assets.embed.models import embedder
+
+    idx = f.out.index[f.alive()]
+    decisions = semantic_duplicates(embedder().embed(f.keys.loc[idx].tolist()), threshold)
+    detail = "cosine {:.2f} with a kept row (embedding space)"
+    twins = [
+        (row, d.duplicate_of, detail.format(d.cosine)) for row, d in zip(idx, decisions, strict=True) if not d.kept
+    ]
+    _drop_twins(f, idx, twins)
 
 
 def _rouge_novelty(f: Funnel) -> None:
@@ -177,6 +203,7 @@ STEPS: tuple[Step, ...] = (
     Step("garbage", "loops or symbols instead of prose", _garbage),
     Step("exact_duplicate", "the same normalised instruction and response as an earlier row", _exact_duplicate),
     Step("near_duplicate", "MinHash Jaccard above the threshold with a kept row", _near_duplicate),
+    Step("semantic_duplicate", "a paraphrase of a kept row: embedding cosine above the threshold", _semantic_duplicate),
     Step("rouge_novelty", "ROUGE-L above the threshold with the pool or an earlier task", _rouge_novelty),
     Step("perplexity", "outside the human perplexity band", _perplexity),
     Step("judge_score", "the judge scored it below the threshold", _judge_score),
