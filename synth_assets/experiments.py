@@ -122,6 +122,9 @@ class FilterConfig(_Strict):
         description="quantiles of held-back human perplexities that bound the kept band; null: off",
     )
     target_size: int | None = Field(None, ge=1, description="keep this many rows by farthest-point diversity")
+    diversity_space: Literal["words", "embeddings"] = Field(
+        "words", description="distance for the diversity selection: MinHash word sets or embedding cosine"
+    )
     judge_threshold: float | None = Field(6.0, ge=1, le=10, description="drop rows the judge scored below this")
 
     @model_validator(mode="after")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from synth_assets.core.texts import training_texts
 from synth_assets.experiments import FilterConfig
-from synth_assets.filters.diversity import farthest_point
+from synth_assets.filters.diversity import farthest_point, farthest_point_vectors
 from synth_assets.filters.heuristics import garbage_reason, self_instruct_reason
 from synth_assets.filters.near_duplicates import near_duplicates
 from synth_assets.filters.perplexity_band import fit_band
@@ -186,10 +186,16 @@ def _diversity(f: Funnel) -> None:
     if f.cfg.target_size is None:
         return
     idx = f.out.index[f.alive()]
-    choice = farthest_point(f.keys.loc[idx].tolist(), f.cfg.target_size)
+    texts = f.keys.loc[idx].tolist()
+    if f.cfg.diversity_space == "embeddings":
+        from synth_assets.embed.models import embedder
+
+        choice, measure = farthest_point_vectors(embedder().embed(texts), f.cfg.target_size), "cosine"
+    else:
+        choice, measure = farthest_point(texts, f.cfg.target_size), "Jaccard"
     chosen = {idx[i] for i in choice.selected}
     dropped = [(row, choice.distance[i]) for i, row in enumerate(idx) if row not in chosen]
-    detail = pd.Series({row: f"Jaccard distance {d:.2f} to the nearest kept row" for row, d in dropped}, dtype=object)
+    detail = pd.Series({row: f"{measure} distance {d:.2f} to the nearest kept row" for row, d in dropped}, dtype=object)
     f.drop(f.out.index.isin(detail.index), detail.reindex(f.out.index))
 
 

@@ -4,6 +4,7 @@ greedy loop does, and in the funnel it drops a reworded twin the word-set MinHas
 import numpy as np
 import pandas as pd
 
+from synth_assets.filters.diversity import farthest_point_vectors
 from synth_assets.filters.funnel import run_funnel
 from synth_assets.filters.semantic_duplicates import semantic_duplicates
 from synth_assets_tests.filters_tests.test_funnel import _cfg, _trace
@@ -51,3 +52,30 @@ def test_the_funnel_drops_a_reworded_twin_that_minhash_keeps() -> None:
     out = run_funnel(rows, [], _cfg(**off, semantic_duplicate_threshold=0.8))
     assert out["drop_reason"].tolist() == [None, "semantic_duplicate", None, None]
     assert out.loc[1, "near_duplicate_of"] == rows.loc[0, "id"] and "cosine" in out.loc[1, "drop_detail"]
+
+
+def test_diversity_in_embedding_space_keeps_one_row_per_cluster() -> None:
+    rng = np.random.default_rng(3)
+    centres = np.eye(16)[:3]
+    vectors = np.vstack([c + rng.normal(scale=0.05, size=(20, 16)) for c in centres])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    choice = farthest_point_vectors(vectors, 3)
+    assert sorted(i // 20 for i in choice.selected) == [0, 1, 2]
+    assert max(choice.distance) < 0.2  # every row is close to a kept one (clusters are ~1 apart)
+
+
+def test_the_funnel_selects_by_meaning_when_asked() -> None:
+    tasks = [
+        ("Describe the waves on a stormy sea.", "Grey walls of water break over the rocks."),
+        ("Write about sailors crossing the ocean.", "They kept watch through long nights at sea."),
+        ("Explain how to bake bread at home.", "Mix flour, water, salt and yeast, then knead."),
+        ("Describe kneading dough for a loaf.", "Push, fold and turn the dough for ten minutes."),
+        ("Name the planets of the solar system.", "Mercury, Venus, Earth, Mars and four giants."),
+        ("Explain how planets orbit the sun.", "Gravity bends their paths into ellipses."),
+    ]
+    rows = pd.DataFrame([_trace(f"t{i}", q, a, task_source="pool") for i, (q, a) in enumerate(tasks)])
+    out = run_funnel(rows, [], _cfg(self_instruct_rules=False, target_size=3, diversity_space="embeddings"))
+    assert out["kept"].sum() == 3
+    dropped = out[~out["kept"]]
+    assert dropped["drop_reason"].eq("diversity").all()
+    assert dropped["drop_detail"].str.startswith("cosine distance").all()
