@@ -7,7 +7,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import pandas as pd
 import typer
@@ -50,7 +50,6 @@ def _settings() -> Settings:
         return Settings.from_env()
     except SettingsError as exc:
         _fail(str(exc))
-        raise AssertionError("unreachable") from None
 
 
 def _input_problems(settings: Settings) -> tuple[ExperimentsFile | None, list[str], list[str]]:
@@ -78,7 +77,7 @@ def _say(label: str, style: str, message: str) -> None:
     console.print(Text.assemble((label, style), " ", message), soft_wrap=True)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     _say("error:", "bold red", message)
     raise typer.Exit(2)
 

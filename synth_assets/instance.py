@@ -15,11 +15,12 @@ from pathlib import Path
 
 import yaml
 
+from synth_assets.settings import POSTGRES_URL
+
 GENERATION_POOL_LIMIT = 1
 _EARLIER_DEFAULT = "telemetry:\n  enabled: false\n"
 
 
-POSTGRES_URL_VARIABLE = "SYNTH_POSTGRES_URL"
 # Rounds of one experiment build on each other: two runs of it at once would race for the same
 # previous round. The shared profile lets each experiment have one run at a time, on any host.
 ONE_RUN_PER_EXPERIMENT = {
@@ -35,7 +36,7 @@ def instance_config(cores: int | None = None, shared: bool = False) -> dict:
     pool as wide as the queue (each run has its host to itself)."""
     config = _local_config(cores)
     if shared:
-        config["storage"] = {"postgres": {"postgres_url": {"env": POSTGRES_URL_VARIABLE}}}
+        config["storage"] = {"postgres": {"postgres_url": {"env": POSTGRES_URL}}}
         config["concurrency"]["runs"]["tag_concurrency_limits"] = [ONE_RUN_PER_EXPERIMENT]
         # runs land on different hosts: one generating step per machine is not one per cluster.
         # The pool stays, as wide as the queue; narrow it (`dagster instance concurrency set

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -102,9 +102,10 @@ def llm_metadata(gen: TextGenerator) -> dict[str, dg.MetadataValue]:
 
 
 @contextmanager
-def budget_failure(gen: TextGenerator) -> Iterator[None]:
-    """A spent budget fails the step with what was bought and what is left, shown in the UI."""
+def budget_failure(metadata: Callable[[], Mapping[str, dg.MetadataValue]]) -> Iterator[None]:
+    """A spent budget fails the step with what was bought and what is left (`metadata`, read
+    when it happens), shown in the UI."""
     try:
         yield
     except BudgetExceeded as exc:
-        raise dg.Failure(description=str(exc), metadata=llm_metadata(gen), allow_retries=False) from None
+        raise dg.Failure(description=str(exc), metadata=dict(metadata()), allow_retries=False) from None

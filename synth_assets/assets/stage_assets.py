@@ -13,6 +13,7 @@ import pandas as pd
 
 from synth_assets.assets.metadata import (
     OWNERS,
+    budget_failure,
     counts_table,
     llm_metadata,
     markdown_table,
@@ -22,7 +23,6 @@ from synth_assets.assets.metadata import (
 from synth_assets.assets.partitions import PARTITION_EXPR, resolve
 from synth_assets.experiments import Experiment, ExperimentsFile
 from synth_assets.llm.backends import BACKENDS
-from synth_assets.llm.dispatch import BudgetExceeded
 from synth_assets.llm.session import GenerationSession
 from synth_assets.resources.generator import GeneratorResource
 from synth_assets.stages import registry
@@ -68,9 +68,7 @@ def _stage_asset(
 def run_stage(spec: StageSpec, context: dg.AssetExecutionContext, inputs: Mapping[str, pd.DataFrame]) -> dg.Output:
     exp, round_ = resolve(context, context.resources.pipeline_config.experiments())
     previous = _PreviousRounds(context, exp.name, round_)
-    models = (
-        _Models(context.resources.generator, exp, round_, context.log.info) if spec.generates or spec.judges else None
-    )
+    models = _Models(context.resources.generator, exp, round_, context.log.info) if spec.needs_models else None
     run = StageRun(
         exp,
         round_,
@@ -81,12 +79,8 @@ def run_stage(spec: StageSpec, context: dg.AssetExecutionContext, inputs: Mappin
         models,
         lambda what: progress_logger(context, what),
     )
-    try:
+    with budget_failure(lambda: models.metadata() if models else {}):
         result = spec.compute(run)
-    except BudgetExceeded as exc:  # a spent budget: what was bought and what is left, in the UI
-        raise dg.Failure(
-            description=str(exc), metadata=models.metadata() if models else {}, allow_retries=False
-        ) from None
     metadata = {
         **table_metadata(result.rows),
         **{key: as_metadata(value) for key, value in result.metadata.items()},

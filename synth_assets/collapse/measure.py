@@ -46,14 +46,20 @@ class RoundTexts:
     def sample(self) -> list[str]:
         return fixed_sample(self.train)
 
+    def _raw(self, texts: Sequence[str]) -> np.ndarray:
+        return embedder(self.embedder).embed(fixed_sample(texts, emb.SAMPLE))
+
     def _embedded(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = embedder(self.embedder).embed(fixed_sample(texts, emb.SAMPLE))
-        return emb.centred(vectors, self.human_mean)
+        return emb.centred(self._raw(texts), self.human_mean)
+
+    @cached_property
+    def _human_raw(self) -> np.ndarray:
+        return self._raw([*self.human, *self.heldout])
 
     @cached_property
     def human_mean(self) -> np.ndarray:
         """The human data's mean vector (seeds and held-out): the same origin in every round."""
-        return embedder(self.embedder).embed(fixed_sample([*self.human, *self.heldout], emb.SAMPLE)).mean(axis=0)
+        return self._human_raw.mean(axis=0)
 
     @cached_property
     def train_vectors(self) -> np.ndarray:
@@ -65,11 +71,11 @@ class RoundTexts:
 
     @cached_property
     def human_vectors(self) -> np.ndarray:
-        return self._embedded([*self.human, *self.heldout])
+        return emb.centred(self._human_raw, self.human_mean)
 
     @cached_property
     def synthetic_vectors(self) -> np.ndarray:
-        return self._embedded(self.train if self.synthetic is None else self.synthetic)
+        return self.train_vectors if self.synthetic is None else self._embedded(self.synthetic)
 
     @cached_property
     def precision_recall(self) -> tuple[float, float]:
@@ -145,7 +151,7 @@ METRICS: tuple[Metric, ...] = (
         "DOUBLE",
         f"Vendi score (effective number of distinct rows) of a seeded {emb.SAMPLE}-row sample of the mix, "
         "in embedding space",
-        lambda r: emb.vendi(emb.sample_rows(r.train_vectors, emb.SAMPLE)),
+        lambda r: emb.vendi(r.train_vectors),  # already a seeded sample of at most SAMPLE rows
         "Vendi score of the mix (embedding space)",
     ),
     Metric(

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from synth_assets.core.texts import training_texts
@@ -38,6 +39,7 @@ class Funnel:
     pool_instructions: list[str]
     human_texts: list[str] | None
     step: str = field(default="", init=False)
+    _vectors: dict[object, np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
     def drop(self, mask: pd.Series, detail: pd.Series | None = None) -> None:
         hit = mask & self.out["drop_reason"].isna()
@@ -56,6 +58,15 @@ class Funnel:
     def prose(self) -> pd.Series:
         """Code is symbols by nature and its own checks are its tests."""
         return self.out["family"] != "code"
+
+    def vectors(self, idx: pd.Index) -> np.ndarray:
+        """Embeddings of the rows' keys, each row embedded once however many steps ask."""
+        from synth_assets.embed.models import embedder
+
+        missing = [row for row in idx if row not in self._vectors]
+        if missing:
+            self._vectors.update(zip(missing, embedder().embed(self.keys.loc[missing].tolist()), strict=True))
+        return np.stack([self._vectors[row] for row in idx]) if len(idx) else np.zeros((0, 0), dtype=np.float32)
 
     @cached_property
     def keys(self) -> pd.Series:
@@ -139,10 +150,8 @@ def _semantic_duplicate(f: Funnel) -> None:
     threshold = f.cfg.semantic_duplicate_threshold
     if threshold is None:
         return
-    from synth_assets.embed.models import embedder
-
     idx = f.out.index[f.alive()]
-    decisions = semantic_duplicates(embedder().embed(f.keys.loc[idx].tolist()), threshold)
+    decisions = semantic_duplicates(f.vectors(idx), threshold)
     detail = "cosine {:.2f} with a kept row (embedding space)"
     twins = [
         (row, d.duplicate_of, detail.format(d.cosine)) for row, d in zip(idx, decisions, strict=True) if not d.kept
@@ -188,9 +197,7 @@ def _diversity(f: Funnel) -> None:
     idx = f.out.index[f.alive()]
     texts = f.keys.loc[idx].tolist()
     if f.cfg.diversity_space == "embeddings":
-        from synth_assets.embed.models import embedder
-
-        choice, measure = farthest_point_vectors(embedder().embed(texts), f.cfg.target_size), "cosine"
+        choice, measure = farthest_point_vectors(f.vectors(idx), f.cfg.target_size), "cosine"
     else:
         choice, measure = farthest_point(texts, f.cfg.target_size), "Jaccard"
     chosen = {idx[i] for i in choice.selected}

@@ -145,8 +145,7 @@ class ResponseCache:
     def __init__(self, directory: str | Path | None = None, *, url: str | None = None) -> None:
         if (directory is None) == (url is None):
             raise ValueError("a response cache lives in a directory or at a PostgreSQL URL, one of the two")
-        self.directory = Path(directory) if directory is not None else None
-        self._store: _SqliteStore | _PostgresStore = _PostgresStore(url) if url else _SqliteStore(self.directory)  # type: ignore[arg-type]
+        self._store: _SqliteStore | _PostgresStore = _PostgresStore(url) if url else _SqliteStore(Path(directory))  # type: ignore[arg-type]
 
     # -- answers --------------------------------------------------------------------------------
     def get(self, key: str) -> Generation | None:

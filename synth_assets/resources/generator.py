@@ -59,7 +59,12 @@ class GeneratorResource(dg.ConfigurableResource):
         cache = self._cache()
         if cfg.remote and price is None and log:
             log(f"no price for {cfg.model!r} under `prices:`: its cost is reported as 0")
-        backend = self._backend(exp, role, cfg, discounted, cache, log)
+        try:
+            backend = self._backend(exp, role, cfg, discounted, cache, log)
+        except BaseException:
+            if cache is not None:  # a refused role must not leave a connection to the shared cache open
+                cache.close()
+            raise
         return GenerationSession(backend, cache, discounted, log, owns_cache=True)
 
     def _cache(self) -> ResponseCache | None:

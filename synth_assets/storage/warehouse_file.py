@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from synth_assets.settings import Settings
-from synth_assets.storage.warehouse import Lake, WarehouseError, connect_lake
+from synth_assets.storage.warehouse import WarehouseError, WarehouseResource
 
 __all__ = ["WarehouseError", "open_configured", "open_warehouse"]
 
@@ -28,11 +28,11 @@ def open_configured(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
             yield conn
         return
     assert settings.postgres_url is not None  # Settings refuses a shared profile without it
-    conn = connect_lake(Lake(settings.postgres_url.get_secret_value(), settings.lake_path))
-    try:
+    lake = WarehouseResource(
+        database=":memory:", lake_catalog=settings.postgres_url.get_secret_value(), lake_data_path=settings.lake_path
+    )
+    with lake.get_connection() as conn:
         yield conn
-    finally:
-        conn.close()
 
 
 @contextmanager
