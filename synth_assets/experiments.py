@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from synth_assets.input_files import UniqueKeyLoader, read_text_file
 from synth_assets.llm.backends import BACKENDS
+from synth_assets.llm.dispatch import DispatchPolicy
 from synth_assets.verify.sandbox import SandboxPolicy
 
 
@@ -23,17 +24,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
-class BackendConfig(_Strict):
-    """One model role (generator or judge): which backend, which model, how to sample and how
-    hard to push a remote endpoint. Remote-only knobs are ignored by the local backends."""
+class EndpointConfig(_Strict):
+    """How hard to push a remote endpoint: what a generator, a judge and an embedding model
+    served over HTTP share. Ignored by the models that run in this process."""
 
-    backend: str = Field("llamacpp", description="a name in synth_assets.llm.backends.BACKENDS")
-    model: str = "SmolLM2-135M-Instruct.Q4_1"
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint (vLLM, Ollama, ...) or a proxy")
-    system_prompt: str | None = None
-    temperature: float = Field(0.9, ge=0.0, le=2.0)
-    top_p: float = Field(0.95, gt=0.0, le=1.0)
-    seed: int = Field(0, description="added to the experiment seed for this role's requests")
     concurrency: int = Field(8, ge=1, le=1024, description="requests in flight at the start")
     max_concurrency: int = Field(64, ge=1, le=1024)
     adaptive: bool = Field(True, description="grow concurrency while calls succeed, halve it on 429")
@@ -41,9 +36,32 @@ class BackendConfig(_Strict):
     tokens_per_minute: float | None = Field(None, gt=0)
     timeout_s: float = Field(120.0, gt=0, le=3600)
     max_retries: int = Field(6, ge=0, le=50)
+    budget_usd: float | None = Field(None, ge=0, description="stop a materialization before it spends more")
+
+    def dispatch_policy(self) -> DispatchPolicy:
+        return DispatchPolicy(
+            concurrency=self.concurrency,
+            max_concurrency=self.max_concurrency,
+            adaptive=self.adaptive,
+            requests_per_minute=self.requests_per_minute,
+            tokens_per_minute=self.tokens_per_minute,
+            max_retries=self.max_retries,
+            budget_usd=self.budget_usd,
+        )
+
+
+class BackendConfig(EndpointConfig):
+    """One model role (generator or judge): which backend, which model, how to sample and how
+    hard to push a remote endpoint. Remote-only knobs are ignored by the local backends."""
+
+    backend: str = Field("llamacpp", description="a name in synth_assets.llm.backends.BACKENDS")
+    model: str = "SmolLM2-135M-Instruct.Q4_1"
+    system_prompt: str | None = None
+    temperature: float = Field(0.9, ge=0.0, le=2.0)
+    top_p: float = Field(0.95, gt=0.0, le=1.0)
+    seed: int = Field(0, description="added to the experiment seed for this role's requests")
     batch: bool = Field(False, description="use the provider's batch API (half price, results within 24 h)")
     poll_interval_s: float = Field(30.0, gt=0, le=3600, description="first wait between batch polls; grows 1.5x")
-    budget_usd: float | None = Field(None, ge=0, description="stop a materialization before it spends more")
 
     @field_validator("backend")
     @classmethod
@@ -59,6 +77,33 @@ class BackendConfig(_Strict):
     @property
     def remote(self) -> bool:
         return BACKENDS[self.backend].remote
+
+
+class EmbedderConfig(EndpointConfig):
+    """The embedding model behind the semantic funnel steps and the embedding-space collapse
+    metrics. Set it once under `defaults:`: rounds and experiments compare only in one space."""
+
+    backend: Literal["wordllama", "sentence-transformers", "openai"] = Field(
+        "wordllama", description="wordllama (packaged, offline), sentence-transformers (installed) or openai"
+    )
+    model: str = Field("l2_supercat_256", min_length=1, description="the model name or path for that backend")
+    batch_size: int = Field(128, ge=1, le=2048, description="texts per /v1/embeddings request")
+    dimensions: int | None = Field(None, ge=1, le=16384, description="ask the endpoint for shorter vectors")
+
+    @model_validator(mode="after")
+    def _model_fits_backend(self) -> EmbedderConfig:
+        if self.backend == "wordllama" and self.model != "l2_supercat_256":
+            raise ValueError("the packaged wordllama model is 'l2_supercat_256'; other models need another backend")
+        return self
+
+    @property
+    def label(self) -> str:
+        suffix = f"@{self.dimensions}" if self.dimensions else ""
+        return f"{self.backend}:{self.model}{suffix}"
+
+    @property
+    def remote(self) -> bool:
+        return self.backend == "openai"
 
 
 class GeneratorConfig(BackendConfig):
@@ -127,6 +172,12 @@ class FilterConfig(_Strict):
     )
     judge_threshold: float | None = Field(6.0, ge=1, le=10, description="drop rows the judge scored below this")
 
+    @property
+    def uses_embeddings(self) -> bool:
+        return self.semantic_duplicate_threshold is not None or (
+            self.target_size is not None and self.diversity_space == "embeddings"
+        )
+
     @model_validator(mode="after")
     def _band_is_ordered(self) -> FilterConfig:
         band = self.perplexity_band
@@ -161,6 +212,7 @@ class Experiment(_Strict):
     seed: int = 0
     generator: GeneratorConfig = GeneratorConfig()
     judge: JudgeConfig | None = None
+    embedder: EmbedderConfig = EmbedderConfig()
     sizes: Sizes = Sizes()
     verify: VerifyConfig = VerifyConfig()
     filters: FilterConfig = FilterConfig()
@@ -174,7 +226,7 @@ class Experiment(_Strict):
             raise ValueError("regime 'fixed_fraction' needs human_fraction (0..1)")
         if self.regime != "fixed_fraction" and self.human_fraction is not None:
             raise ValueError(f"human_fraction is only for regime 'fixed_fraction', not {self.regime!r}")
-        for role, cfg in self.roles().items():
+        for role, cfg in {**self.roles(), "embedder": self.embedder}.items():
             if cfg.budget_usd is not None and cfg.model not in self.prices:
                 raise ValueError(f"{role}.budget_usd needs a price for model {cfg.model!r} under `prices:`")
         return self
@@ -182,7 +234,7 @@ class Experiment(_Strict):
     def roles(self) -> dict[str, BackendConfig]:
         return {"generator": self.generator, **({"judge": self.judge} if self.judge else {})}
 
-    def price_of(self, cfg: BackendConfig) -> ModelPrice | None:
+    def price_of(self, cfg: BackendConfig | EmbedderConfig) -> ModelPrice | None:
         """None for remote models with no listed price (cost unknown); local models cost nothing."""
         if not cfg.remote:
             return ModelPrice(input_per_mtok=0, output_per_mtok=0)

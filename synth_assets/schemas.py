@@ -77,6 +77,7 @@ _METRICS_HEAD = [
     dg.TableColumn("run_id", "VARCHAR", description="Dagster run that computed the metrics"),
     dg.TableColumn("student", "VARCHAR", description="student model artifact the metrics were measured on"),
     dg.TableColumn("train_rows", "INTEGER", description="rows of final_mix the student was trained on"),
+    dg.TableColumn("embedder", "VARCHAR", description="the embedding model of the embedding-space metrics"),
 ]
 _ROUND_FACTS = [
     dg.TableColumn("verified_rate", "DOUBLE", description="passed / checkable traces this round"),

@@ -31,6 +31,13 @@ def test_defaults_merge_into_each_experiment_and_experiment_values_win() -> None
         ({"name": "Bad Name", "regime": "replace"}, "experiments[0] (Bad Name).name"),
         ({"name": "b", "regime": "replace", "sizes": {"mix_size": 0}}, "experiments[0] (b).sizes.mix_size"),
         ({"name": "b", "regime": "replace", "colour": "red"}, "experiments[0] (b).colour"),
+        ({"name": "b", "regime": "replace", "embedder": {"backend": "bert"}}, "experiments[0] (b).embedder.backend"),
+        ({"name": "b", "regime": "replace", "embedder": {"model": "other"}}, "packaged wordllama model"),
+        (
+            {"name": "b", "regime": "replace", "embedder": {"backend": "openai", "model": "e", "budget_usd": 1.0}},
+            "embedder.budget_usd needs a price for model 'e'",
+        ),
+        ({"name": "b", "regime": "replace", "embedder": {"batch_size": 0}}, "experiments[0] (b).embedder.batch_size"),
     ],
 )
 def test_errors_name_the_file_and_the_field(experiment: dict, expected: str) -> None:

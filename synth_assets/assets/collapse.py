@@ -6,7 +6,16 @@ import dagster as dg
 import pandas as pd
 
 from synth_assets import schemas
-from synth_assets.assets.metadata import DATA_VERSION_TAG, OWNERS, markdown_table, round_asset_args, source_version
+from synth_assets.assets.metadata import (
+    DATA_VERSION_TAG,
+    OWNERS,
+    budget_failure,
+    embedding_metadata,
+    markdown_table,
+    progress_logger,
+    round_asset_args,
+    source_version,
+)
 from synth_assets.assets.partitions import PARTITION_EXPR, resolve
 from synth_assets.collapse import metrics
 from synth_assets.collapse.measure import RoundTexts, measure_round
@@ -14,6 +23,7 @@ from synth_assets.collapse.report import embedded_image, render
 from synth_assets.core.ngram_lm import KneserNeyLM, build_vocab
 from synth_assets.core.rows import content_hash
 from synth_assets.core.texts import training_texts
+from synth_assets.resources.generator import GeneratorResource
 from synth_assets.resources.pipeline_config import PipelineConfig
 from synth_assets.stages.verified_traces import verification_stats
 from synth_assets.storage.artifacts import StudentArtifact
@@ -79,6 +89,7 @@ def _metrics_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     def collapse_metrics(
         context: dg.AssetExecutionContext,
         pipeline_config: PipelineConfig,
+        generator: GeneratorResource,
         student_model: StudentArtifact,
         final_mix: pd.DataFrame,
         verified_traces: pd.DataFrame,
@@ -91,22 +102,25 @@ def _metrics_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         human = training_texts(human_seeds)
         train = training_texts(final_mix)
         synthetic = training_texts(final_mix[final_mix["origin"] == "synthetic"])
-        texts = RoundTexts(
-            student_model.model,
-            train,
-            training_texts(heldout_human),
-            human,
-            metrics.rare_tokens(human),
-            synthetic=synthetic,
-            embedder=pipeline_config.embedder,
-        )
-        values = measure_round(texts)
+        with generator.embedder_for(exp, context.log.info, progress_logger(context, "embedding")) as embedder:
+            texts = RoundTexts(
+                student_model.model,
+                train,
+                training_texts(heldout_human),
+                human,
+                metrics.rare_tokens(human),
+                synthetic=synthetic,
+                embedder=embedder,
+            )
+            with budget_failure(lambda: embedding_metadata(embedder)):
+                values = measure_round(texts)
         row = {
             "experiment": exp.name,
             "round": round_,
             "run_id": context.run.run_id,
             "student": student_model.lineage.get("row_ids_hash"),
             "train_rows": len(train),
+            "embedder": embedder.label,
             **values,
             "verified_rate": float(verification_stats(verified_traces)["verified_rate"]),
             "human_fraction": float((final_mix["origin"] == "human").mean()) if len(final_mix) else 0.0,
@@ -115,6 +129,7 @@ def _metrics_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         return dg.Output(
             df,
             metadata={
+                **embedding_metadata(embedder),
                 "heldout_perplexity": dg.MetadataValue.float(round(values["heldout_perplexity"], 3)),
                 "tail_coverage": dg.MetadataValue.float(round(values["tail_coverage"], 4)),
                 "metrics": dg.MetadataValue.md(

@@ -11,6 +11,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from synth_assets.embed.session import EmbeddingSession
 from synth_assets.llm.base import TextGenerator
 from synth_assets.llm.dispatch import BudgetExceeded
 
@@ -98,6 +99,16 @@ def llm_metadata(gen: TextGenerator) -> dict[str, dg.MetadataValue]:
         "input_tokens": dg.MetadataValue.int(stats.prompt_tokens),
         "output_tokens": dg.MetadataValue.int(stats.completion_tokens),
         "cost_usd": dg.MetadataValue.float(round(stats.cost_usd, 6)),
+    }
+
+
+def embedding_metadata(session: EmbeddingSession) -> dict[str, dg.MetadataValue]:
+    """Texts, cache, calls, tokens and cost of one materialization's embedding."""
+    stats = session.stats
+    return {
+        "embedder": dg.MetadataValue.text(session.label),
+        "embedding_calls": dg.MetadataValue.md(counts_table(stats.summary(), "statistic", "value")),
+        "embedding_cost_usd": dg.MetadataValue.float(round(stats.cost_usd, 6)),
     }
 
 

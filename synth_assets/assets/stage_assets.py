@@ -5,7 +5,7 @@ previous round and the models, and turns what the stage reports into UI metadata
 themselves know nothing of Dagster.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import dagster as dg
@@ -15,12 +15,14 @@ from synth_assets.assets.metadata import (
     OWNERS,
     budget_failure,
     counts_table,
+    embedding_metadata,
     llm_metadata,
     markdown_table,
     progress_logger,
     table_metadata,
 )
 from synth_assets.assets.partitions import PARTITION_EXPR, resolve
+from synth_assets.embed.session import EmbeddingSession
 from synth_assets.experiments import Experiment, ExperimentsFile
 from synth_assets.llm.backends import BACKENDS
 from synth_assets.llm.session import GenerationSession
@@ -68,7 +70,11 @@ def _stage_asset(
 def run_stage(spec: StageSpec, context: dg.AssetExecutionContext, inputs: Mapping[str, pd.DataFrame]) -> dg.Output:
     exp, round_ = resolve(context, context.resources.pipeline_config.experiments())
     previous = _PreviousRounds(context, exp.name, round_)
-    models = _Models(context.resources.generator, exp, round_, context.log.info) if spec.needs_models else None
+    models = (
+        _Models(context.resources.generator, exp, round_, context.log.info, lambda what: progress_logger(context, what))
+        if spec.needs_models
+        else None
+    )
     run = StageRun(
         exp,
         round_,
@@ -138,11 +144,20 @@ class _PreviousRounds:
 
 class _Models:
     """The sessions a stage opened, so their calls, cache hits, tokens and cost are reported
-    (the judge's with a `judge_` prefix)."""
+    (the judge's with a `judge_` prefix, the embedder's as `embedder` and `embedding_*`)."""
 
-    def __init__(self, generator: GeneratorResource, exp: Experiment, round_: int, log: Any) -> None:
+    def __init__(
+        self, generator: GeneratorResource, exp: Experiment, round_: int, log: Any, progress: Callable[[str], Any]
+    ) -> None:
         self._generator, self._exp, self._round, self._log = generator, exp, round_, log
+        self._progress = progress
         self._opened: list[tuple[str, GenerationSession]] = []
+        self._embedders: list[EmbeddingSession] = []
+
+    def embedder(self) -> EmbeddingSession:
+        session = self._generator.embedder_for(self._exp, self._log, self._progress("embedding"))
+        self._embedders.append(session)
+        return session
 
     def for_round(self, pool: pd.DataFrame) -> GenerationSession:
         session = self._generator.for_round(self._exp, self._round, pool, self._log)
@@ -155,4 +170,7 @@ class _Models:
         return session
 
     def metadata(self) -> dict[str, dg.MetadataValue]:
-        return {f"{prefix}{k}": v for prefix, session in self._opened for k, v in llm_metadata(session).items()}
+        out = {f"{prefix}{k}": v for prefix, session in self._opened for k, v in llm_metadata(session).items()}
+        for session in self._embedders:
+            out.update(embedding_metadata(session))
+        return out

@@ -17,8 +17,7 @@ import numpy as np
 from synth_assets.collapse import embedding_metrics as emb
 from synth_assets.collapse import metrics
 from synth_assets.core.ngram_lm import KneserNeyLM
-from synth_assets.embed.models import DEFAULT as DEFAULT_EMBEDDER
-from synth_assets.embed.models import embedder
+from synth_assets.embed.models import Embedder, embedder
 
 DISTINCT_SAMPLE = 150  # distinct-n falls as a corpus grows: compare rounds on equal-sized samples
 
@@ -40,14 +39,14 @@ class RoundTexts:
     human: Sequence[str]
     tail: set[str]
     synthetic: Sequence[str] | None = None  # the mix's synthetic rows (None: all of `train`)
-    embedder: str = DEFAULT_EMBEDDER
+    embedder: Embedder | None = None  # the experiment's (None: the packaged WordLlama)
 
     @cached_property
     def sample(self) -> list[str]:
         return fixed_sample(self.train)
 
     def _raw(self, texts: Sequence[str]) -> np.ndarray:
-        return embedder(self.embedder).embed(fixed_sample(texts, emb.SAMPLE))
+        return (self.embedder or embedder()).embed(fixed_sample(texts, emb.SAMPLE))
 
     def _embedded(self, texts: Sequence[str]) -> np.ndarray:
         return emb.centred(self._raw(texts), self.human_mean)

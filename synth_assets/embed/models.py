@@ -30,7 +30,7 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
     matrix = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.where(norms == 0, 1.0, norms)
@@ -57,7 +57,7 @@ class WordLlamaEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 256), dtype=np.float32)
-        return _unit_rows(self._model.embed(list(texts), norm=False, batch_size=256))
+        return unit_rows(self._model.embed(list(texts), norm=False, batch_size=256))
 
 
 class SentenceTransformersEmbedder:
@@ -72,7 +72,12 @@ class SentenceTransformersEmbedder:
         self._model = SentenceTransformer(model)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return _unit_rows(self._model.encode(list(texts), batch_size=256, show_progress_bar=False))
+        return unit_rows(self._model.encode(list(texts), batch_size=256, show_progress_bar=False))
+
+
+def local_spec(backend: str, model: str) -> str:
+    """The `embedder()` spec of an experiment's local embedding model."""
+    return DEFAULT if backend == DEFAULT else f"{backend}:{model}"
 
 
 @lru_cache(maxsize=4)

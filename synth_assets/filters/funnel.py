@@ -9,7 +9,7 @@ step is one function and one entry here (plus its field in FilterConfig if it ha
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -23,21 +23,32 @@ from synth_assets.filters.heuristics import garbage_reason, self_instruct_reason
 from synth_assets.filters.near_duplicates import near_duplicates
 from synth_assets.filters.perplexity_band import fit_band
 from synth_assets.filters.rouge_novelty import novelty_scores
-from synth_assets.filters.semantic_duplicates import semantic_duplicates
+from synth_assets.filters.semantic_duplicates import SemanticDecision, pool_duplicates, semantic_duplicates
 from synth_assets.filters.text_rules import length_ok, normalized
 from synth_assets.verify.ground_truth import is_reward_hacking
 
 DECISION_COLUMNS = ("kept", "drop_reason", "drop_detail", "novelty_rouge_l", "near_duplicate_of", "perplexity")
 
 
+EmbedFn = Callable[[Sequence[str]], np.ndarray]
+
+
+def _default_embed(texts: Sequence[str]) -> np.ndarray:
+    from synth_assets.embed.models import embedder
+
+    return embedder().embed(texts)
+
+
 @dataclass
 class Funnel:
-    """The rows being filtered and what every step may read; `drop` marks rows for the step running."""
+    """The rows being filtered and what every step may read; `drop` marks rows for the step running.
+    `pool` is the round's in-context pool (`id`, `instruction`, `response`)."""
 
     out: pd.DataFrame
     cfg: FilterConfig
-    pool_instructions: list[str]
+    pool: pd.DataFrame
     human_texts: list[str] | None
+    embed: EmbedFn = _default_embed
     step: str = field(default="", init=False)
     _vectors: dict[object, np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
@@ -61,18 +72,28 @@ class Funnel:
 
     def vectors(self, idx: pd.Index) -> np.ndarray:
         """Embeddings of the rows' keys, each row embedded once however many steps ask."""
-        from synth_assets.embed.models import embedder
-
         missing = [row for row in idx if row not in self._vectors]
         if missing:
-            self._vectors.update(zip(missing, embedder().embed(self.keys.loc[missing].tolist()), strict=True))
+            self._vectors.update(zip(missing, self.embed(self.keys.loc[missing].tolist()), strict=True))
         return np.stack([self._vectors[row] for row in idx]) if len(idx) else np.zeros((0, 0), dtype=np.float32)
 
     @cached_property
     def keys(self) -> pd.Series:
-        # normalised text has no newline, so "\n" separates the fields unambiguously (pandas drops "\x00")
-        out = self.out
-        return out["instruction"].map(normalized) + "\n" + out["response"].fillna("").map(normalized)
+        return row_keys(self.out)
+
+    @cached_property
+    def pool_instructions(self) -> list[str]:
+        return self.pool["instruction"].tolist()
+
+    @cached_property
+    def pool_vectors(self) -> np.ndarray:
+        return self.embed(row_keys(self.pool).tolist()) if len(self.pool) else np.zeros((0, 0), dtype=np.float32)
+
+
+def row_keys(rows: pd.DataFrame) -> pd.Series:
+    """What two rows must share to be the same example: instruction and response, normalised.
+    Normalised text has no newline, so "\n" separates the fields unambiguously."""
+    return rows["instruction"].map(normalized) + "\n" + rows["response"].fillna("").map(normalized)
 
 
 @dataclass(frozen=True)
@@ -127,36 +148,49 @@ def _exact_duplicate(f: Funnel) -> None:
 def _near_duplicate(f: Funnel) -> None:
     idx = f.out.index[f.alive()]
     decisions = near_duplicates(f.keys.loc[idx].tolist(), f.cfg.near_duplicate_threshold)
+    ids = f.out.loc[idx, "id"].to_numpy()
     twins = [
-        (row, d.duplicate_of, f"Jaccard {d.jaccard:.2f} with a kept row")
+        (row, ids[d.duplicate_of], f"Jaccard {d.jaccard:.2f} with a kept row")
         for row, d in zip(idx, decisions, strict=True)
         if not d.kept
     ]
-    _drop_twins(f, idx, twins)
+    _drop_twins(f, twins)
 
 
-def _drop_twins(f: Funnel, idx: pd.Index, twins: list[tuple[object, int | None, str]]) -> None:
-    """Rows dropped as twins name the kept row (`near_duplicate_of`) and the similarity."""
+def _drop_twins(f: Funnel, twins: list[tuple[object, str, str]]) -> None:
+    """Rows dropped as twins name the kept row's id (`near_duplicate_of`) and the similarity."""
     if not twins:
         return
     rows = [row for row, _, _ in twins]
     f.out.loc[rows, "drop_reason"] = f.step
-    f.out.loc[rows, "near_duplicate_of"] = f.out.loc[[idx[twin] for _, twin, _ in twins], "id"].to_numpy()
+    f.out.loc[rows, "near_duplicate_of"] = [twin for _, twin, _ in twins]
     f.out.loc[rows, "drop_detail"] = [detail for _, _, detail in twins]
 
 
 def _semantic_duplicate(f: Funnel) -> None:
-    """Paraphrases the word-set MinHash cannot see; off unless a threshold is configured."""
+    """Paraphrases the word-set MinHash cannot see; off unless a threshold is configured. New
+    tasks are first compared with the pool (a pool task re-solved is a repeat by design), then
+    every row with the rows kept before it this round."""
     threshold = f.cfg.semantic_duplicate_threshold
     if threshold is None:
         return
+    new = f.out.index[f.alive() & f.generated]
+    if len(new) and len(f.pool):
+        decisions = pool_duplicates(f.vectors(new), f.pool_vectors, threshold)
+        _drop_twins(f, _cosine_twins(new, decisions, f.pool["id"].to_numpy(), "pool row"))
     idx = f.out.index[f.alive()]
     decisions = semantic_duplicates(f.vectors(idx), threshold)
-    detail = "cosine {:.2f} with a kept row (embedding space)"
-    twins = [
-        (row, d.duplicate_of, detail.format(d.cosine)) for row, d in zip(idx, decisions, strict=True) if not d.kept
+    _drop_twins(f, _cosine_twins(idx, decisions, f.out.loc[idx, "id"].to_numpy(), "a kept row"))
+
+
+def _cosine_twins(
+    rows: pd.Index, decisions: list[SemanticDecision], ids: np.ndarray, matched: str
+) -> list[tuple[object, str, str]]:
+    return [
+        (row, ids[d.duplicate_of], f"cosine {d.cosine:.2f} with {matched} (embedding space)")
+        for row, d in zip(rows, decisions, strict=True)
+        if not d.kept
     ]
-    _drop_twins(f, idx, twins)
 
 
 def _rouge_novelty(f: Funnel) -> None:
@@ -227,18 +261,20 @@ STEP_NAMES: tuple[str, ...] = tuple(s.name for s in STEPS)
 
 def run_funnel(
     traces: pd.DataFrame,
-    pool_instructions: list[str],
+    pool: pd.DataFrame,
     cfg: FilterConfig,
     human_texts: list[str] | None = None,
+    embed: EmbedFn = _default_embed,
 ) -> pd.DataFrame:
-    """Adds the DECISION_COLUMNS to verified traces. `human_texts` trains the perplexity band's
-    reference model."""
+    """Adds the DECISION_COLUMNS to verified traces. `pool` is the round's in-context pool (`id`,
+    `instruction`, `response`); `human_texts` trains the perplexity band's reference model;
+    `embed` is the experiment's embedder (asked only when an embedding step is on)."""
     out = traces.copy()
     for column in ("drop_reason", "drop_detail", "near_duplicate_of"):
         out[column] = pd.Series([None] * len(out), dtype=object, index=out.index)
     out["novelty_rouge_l"] = float("nan")
     out["perplexity"] = float("nan")
-    funnel = Funnel(out, cfg, pool_instructions, human_texts)
+    funnel = Funnel(out, cfg, pool, human_texts, embed)
     for step in STEPS:
         funnel.step = step.name
         step.apply(funnel)

@@ -1,11 +1,13 @@
 """Near duplicates by meaning: rows whose embeddings are closer than a cosine threshold, greedy in
-input order like the MinHash step (a row is dropped when an already kept row is that similar).
+input order like the MinHash step (a row is dropped when an already kept row is that similar),
+and rows that restate a row already in the pool.
 
 MinHash over word sets misses a task reworded with other words; a paraphrase keeps its meaning
 and so its embedding (WordLlama by default, see `synth_assets.embed`). Rows are compared in
-blocks: each block against every row kept before it in one matrix product, and within itself from
-one block-by-block matrix read in order, so 100,000 rows cost about n^2/2 dot products of 256
-floats done by BLAS, not a Python loop.
+blocks: each block against every row kept before it, and within itself from one block-by-block
+matrix read in order, so 100,000 rows cost about n^2/2 dot products done by BLAS, not a Python
+loop. Kept rows are copied once into one growing matrix and compared in slices, so memory stays
+a few block-by-slice matrices however many rows are kept.
 """
 
 from __future__ import annotations
@@ -15,26 +17,50 @@ from dataclasses import dataclass
 import numpy as np
 
 _BLOCK = 1_024
+_SLICE = 16_384  # reference rows per matrix product: 64 MB of float32 similarities per block
 
 
 @dataclass(frozen=True)
 class SemanticDecision:
     kept: bool
-    duplicate_of: int | None  # index of the kept row it matched
+    duplicate_of: int | None  # index of the kept row (or reference row) it matched
     cosine: float
 
 
+def nearest(vectors: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, the highest cosine with a reference row and that row's index (-1.0 and 0
+    against an empty reference). Both are unit rows."""
+    best = np.full(len(vectors), -1.0, dtype=np.float32)
+    best_at = np.zeros(len(vectors), dtype=np.int64)
+    for start in range(0, len(reference), _SLICE):
+        sims = vectors @ reference[start : start + _SLICE].T
+        top = sims.argmax(axis=1)
+        score = sims[np.arange(len(vectors)), top]
+        better = score > best
+        best[better], best_at[better] = score[better], top[better] + start
+    return best, best_at
+
+
+def pool_duplicates(vectors: np.ndarray, pool: np.ndarray, threshold: float) -> list[SemanticDecision]:
+    """Rows that restate a pool row; `duplicate_of` indexes the pool."""
+    out: list[SemanticDecision] = []
+    for start in range(0, len(vectors), _BLOCK):
+        best, best_at = nearest(vectors[start : start + _BLOCK], pool)
+        out.extend(
+            SemanticDecision(False, int(at), float(s)) if s >= threshold else SemanticDecision(True, None, float(s))
+            for s, at in zip(best, best_at, strict=True)
+        )
+    return out
+
+
 def semantic_duplicates(vectors: np.ndarray, threshold: float) -> list[SemanticDecision]:
-    """`vectors`: unit rows, in input order."""
+    """`vectors`: unit rows, in input order; `duplicate_of` indexes `vectors`."""
+    kept_rows = np.empty_like(vectors)  # kept vectors, contiguous, in the order they were kept
     kept: list[int] = []
     out: list[SemanticDecision] = []
     for start in range(0, len(vectors), _BLOCK):
         block = vectors[start : start + _BLOCK]
-        if kept:
-            sims = block @ vectors[kept].T
-            best, best_at = sims.max(axis=1), sims.argmax(axis=1)
-        else:
-            best, best_at = np.full(len(block), -1.0), np.zeros(len(block), dtype=int)
+        best, best_at = nearest(block, kept_rows[: len(kept)])
         inner = block @ block.T
         kept_here: list[int] = []
         for i in range(len(block)):
@@ -48,5 +74,6 @@ def semantic_duplicates(vectors: np.ndarray, threshold: float) -> list[SemanticD
             else:
                 out.append(SemanticDecision(True, None, score))
                 kept_here.append(i)
+        kept_rows[len(kept) : len(kept) + len(kept_here)] = block[kept_here]
         kept.extend(start + i for i in kept_here)
     return out

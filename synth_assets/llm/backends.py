@@ -18,7 +18,7 @@ from typing import Any
 from synth_assets.llm.base import Backend
 from synth_assets.llm.batch import PollPolicy
 from synth_assets.llm.cache import ResponseCache
-from synth_assets.llm.dispatch import DispatchPolicy, worker_count
+from synth_assets.llm.dispatch import worker_count
 from synth_assets.llm.pricing import Price
 
 LogFn = Callable[[str], None]
@@ -74,15 +74,7 @@ def _remote(api_factory: Callable[[], type]) -> Callable[[Build], Backend]:
         from synth_assets.llm.remote_backend import RemoteBackend
 
         cfg = b.cfg
-        policy = DispatchPolicy(
-            concurrency=cfg.concurrency,
-            max_concurrency=cfg.max_concurrency,
-            adaptive=cfg.adaptive,
-            requests_per_minute=cfg.requests_per_minute,
-            tokens_per_minute=cfg.tokens_per_minute,
-            max_retries=cfg.max_retries,
-            budget_usd=cfg.budget_usd,
-        )
+        policy = cfg.dispatch_policy()
         api = api_factory()(cfg.model, b.key, cfg.base_url, cfg.timeout_s, connections=worker_count(policy))
         poll = PollPolicy(initial_s=cfg.poll_interval_s)
         return RemoteBackend(api, policy, b.price, batch=cfg.batch, ledger=b.ledger, poll=poll, log=b.log)

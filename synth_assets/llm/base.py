@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
 from synth_assets.core.rows import content_hash
+from synth_assets.llm.pricing import input_tokens_at_most
 
 Mode = Literal["chat", "continue"]
 ProgressFn = Callable[[int, int], None]
@@ -39,6 +40,10 @@ class GenerationRequest:
 
     def key(self, backend_label: str) -> str:
         return content_hash(backend_label, asdict(self), length=32)
+
+    def estimated_tokens(self) -> tuple[int, int]:
+        """At most this many input and output tokens (see `pricing`)."""
+        return input_tokens_at_most(len(self.prompt) + len(self.system or "")), self.max_tokens
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,16 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
-from synth_assets.llm.base import Generation, GenerationRequest, ResultFn, failed
+from synth_assets.llm.base import Generation, ResultFn, failed
 from synth_assets.llm.errors import classify
 from synth_assets.llm.interrupts import GRACE_S, StopRequest
-from synth_assets.llm.pricing import Price, estimate_request_cost, estimated_tokens
+from synth_assets.llm.pricing import Price, Priced, estimate_request_cost
 from synth_assets.llm.ratelimit import AdaptiveLimit, Pacer, read_rate_headers
 
-CallFn = Callable[[GenerationRequest], Awaitable[tuple[Generation, Mapping[str, str]]]]
+R = TypeVar("R", bound=Priced)  # a generation request, or a batch of texts to embed
+CallFn = Callable[[R], Awaitable[tuple[Generation, Mapping[str, str]]]]
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class _Budget:
         self.spent, self.reserved = spent, 0.0
         self.closed = False
 
-    def reserve(self, request: GenerationRequest) -> float | None:
+    def reserve(self, request: Priced) -> float | None:
         if self.limit is None or self.price is None:
             return 0.0
         estimate = estimate_request_cost(request, self.price)
@@ -103,7 +105,7 @@ class DispatchReport:
 
 @dataclass
 class _Run:
-    call: CallFn
+    call: CallFn[Any]
     policy: DispatchPolicy
     on_result: ResultFn
     secrets: tuple[str, ...]
@@ -114,13 +116,13 @@ class _Run:
     stop: StopRequest
     report: DispatchReport
 
-    async def worker(self, feed: Iterator[tuple[int, GenerationRequest]]) -> None:
+    async def worker(self, feed: Iterator[tuple[int, Priced]]) -> None:
         """Workers share one iterator, so memory follows the number of workers, not of requests."""
         for index, request in feed:
             if self.stop.requested or self.budget.closed or not await self.one(index, request):
                 return
 
-    async def one(self, index: int, request: GenerationRequest) -> bool:
+    async def one(self, index: int, request: Priced) -> bool:
         """False when the request could not be sent (the budget is spent or a stop was asked)."""
         attempts = rate_limited = 0
         estimate = 0.0
@@ -134,7 +136,7 @@ class _Run:
                     estimate = reserved
                     self.report.sent += 1
                 await self.requests.acquire()
-                await self.tokens.acquire(sum(estimated_tokens(request)))
+                await self.tokens.acquire(sum(request.estimated_tokens()))
                 try:
                     result, headers = await self.call(request)
                 except Exception as exc:  # every SDK error, classified below; nothing escapes
@@ -172,8 +174,8 @@ def worker_count(policy: DispatchPolicy) -> int:
 
 
 async def dispatch(
-    requests: Sequence[GenerationRequest],
-    call: CallFn,
+    requests: Sequence[R],
+    call: CallFn[R],
     policy: DispatchPolicy,
     on_result: ResultFn,
     price: Price | None = None,

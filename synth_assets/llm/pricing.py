@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from synth_assets.llm.base import GenerationRequest
+from typing import Protocol
 
 CHARS_PER_TOKEN_LOW = 3
 MESSAGE_OVERHEAD_TOKENS = 8
+
+
+class Priced(Protocol):
+    """A request the dispatcher can pace and budget: a generation or a batch of texts to embed."""
+
+    def estimated_tokens(self) -> tuple[int, int]: ...
 
 
 @dataclass(frozen=True)
@@ -29,14 +34,13 @@ class Price:
         return raw * self.discount / 1e6
 
 
-def estimated_tokens(request: GenerationRequest) -> tuple[int, int]:
-    chars = len(request.prompt) + len(request.system or "")
-    return chars // CHARS_PER_TOKEN_LOW + MESSAGE_OVERHEAD_TOKENS, request.max_tokens
+def input_tokens_at_most(chars: int) -> int:
+    return chars // CHARS_PER_TOKEN_LOW + MESSAGE_OVERHEAD_TOKENS
 
 
-def estimate_request_cost(request: GenerationRequest, price: Price) -> float:
-    return price.cost(*estimated_tokens(request))
+def estimate_request_cost(request: Priced, price: Price) -> float:
+    return price.cost(*request.estimated_tokens())
 
 
-def estimate_cost(requests: Sequence[GenerationRequest], price: Price) -> float:
+def estimate_cost(requests: Sequence[Priced], price: Price) -> float:
     return sum(estimate_request_cost(r, price) for r in requests)

@@ -7,21 +7,27 @@ variable's name, never its value; the backends keep them out of errors and the c
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import pandas as pd
 
 from synth_assets.core.ngram_lm import KneserNeyLM, build_vocab
 from synth_assets.core.texts import training_texts
-from synth_assets.experiments import BackendConfig, ConfigError, Experiment
+from synth_assets.embed.models import embedder, local_spec
+from synth_assets.experiments import BackendConfig, ConfigError, EmbedderConfig, Experiment
 from synth_assets.llm.backends import BACKENDS, Build, Machine
-from synth_assets.llm.base import Backend
+from synth_assets.llm.base import Backend, ProgressFn
 from synth_assets.llm.cache import ResponseCache
+from synth_assets.llm.dispatch import worker_count
 from synth_assets.llm.pricing import Price
 from synth_assets.llm.session import GenerationSession
 from synth_assets.llm.student_backend import StudentGenerator
 from synth_assets.storage.artifacts import load_student
 from synth_assets.storage.previous_round import partition_key
+
+if TYPE_CHECKING:
+    from synth_assets.embed.session import EmbeddingSession
 
 LogFn = Callable[[str], None]
 NO_KEY = "EMPTY"  # what vLLM and other self-hosted OpenAI-compatible servers accept
@@ -67,6 +73,28 @@ class GeneratorResource(dg.ConfigurableResource):
             raise
         return GenerationSession(backend, cache, discounted, log, owns_cache=True)
 
+    def embedder_for(
+        self, exp: Experiment, log: LogFn | None = None, progress: ProgressFn | None = None
+    ) -> EmbeddingSession:
+        """The experiment's embedding model: in this process, or an endpoint behind the cache."""
+        from synth_assets.embed.session import EmbeddingSession, LocalEmbeddings
+
+        cfg = exp.embedder
+        if not cfg.remote:
+            return EmbeddingSession(LocalEmbeddings(embedder(local_spec(cfg.backend, cfg.model))), log=log)
+        from synth_assets.embed.endpoint import EmbeddingsEndpoint
+        from synth_assets.llm.openai_backend import OpenAIAPI
+
+        price = exp.price_of(cfg)
+        if price is None and log:
+            log(f"no price for {cfg.model!r} under `prices:`: its cost is reported as 0")
+        policy = cfg.dispatch_policy()
+        api = OpenAIAPI(cfg.model, self._key(exp, "embedder", cfg), cfg.base_url, cfg.timeout_s, worker_count(policy))
+        endpoint = EmbeddingsEndpoint(
+            api, policy, price and Price(price.input_per_mtok, 0.0), cfg.batch_size, cfg.dimensions
+        )
+        return EmbeddingSession(endpoint, self._cache(), log, owns_cache=True, progress=progress)
+
     def _cache(self) -> ResponseCache | None:
         if self.cache_url:
             return ResponseCache(url=self.cache_url)
@@ -87,7 +115,7 @@ class GeneratorResource(dg.ConfigurableResource):
         machine = Machine(self.n_threads, self.llamacpp_workers, self.llamacpp_parallel, self.n_ctx)
         return kind.build(Build(cfg, machine, self._key(exp, role, cfg), price, ledger, log))
 
-    def _key(self, exp: Experiment, role: str, cfg: BackendConfig) -> str | None:
+    def _key(self, exp: Experiment, role: str, cfg: BackendConfig | EmbedderConfig) -> str | None:
         kind = BACKENDS[cfg.backend]
         if kind.key_env is None:
             return None

@@ -29,7 +29,6 @@ def experiments_at(path: Path) -> ExperimentsFile:
 class PipelineConfig(dg.ConfigurableResource):
     experiments_file: str
     data_dir: str
-    embedder: str = "wordllama"  # for the embedding-space collapse metrics; or sentence-transformers:<model>
 
     def experiments(self) -> ExperimentsFile:
         return experiments_at(Path(self.experiments_file))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import pandas as pd
 
 from synth_assets import schemas
 from synth_assets.core.rows import CONTRACT_COLUMNS, nullable
 from synth_assets.core.texts import training_texts
 from synth_assets.experiments import FilterConfig
-from synth_assets.filters.funnel import DECISION_COLUMNS, funnel_counts, run_funnel
+from synth_assets.filters.funnel import DECISION_COLUMNS, EmbedFn, funnel_counts, run_funnel
 from synth_assets.stages._rows import RowScope, frame
 from synth_assets.stages.spec import Parent, StageResult, StageRun, StageSpec
 
@@ -17,14 +19,15 @@ NAME = "filtered_set"
 
 def filter_traces(
     verified: pd.DataFrame,
-    pool_instructions: list[str],
+    pool: pd.DataFrame,
     cfg: FilterConfig,
     experiment: str,
     round_: int,
     run_id: str,
     human_texts: list[str] | None = None,
+    embed: EmbedFn | None = None,
 ) -> pd.DataFrame:
-    decided = run_funnel(verified, pool_instructions, cfg, human_texts)
+    decided = run_funnel(verified, pool, cfg, human_texts, **({"embed": embed} if embed else {}))
     scope = RowScope(NAME, experiment, round_, run_id)
     rows = []
     for r in decided.to_dict("records"):
@@ -36,15 +39,18 @@ def filter_traces(
 
 
 def _compute(run: StageRun) -> StageResult:
-    df = filter_traces(
-        run["verified_traces"],
-        run["seed_set"]["instruction"].tolist(),
-        run.experiment.filters,
-        run.experiment.name,
-        run.round_,
-        run.run_id,
-        training_texts(run["human_seeds"]),
-    )
+    cfg = run.experiment.filters
+    with run.models.embedder() if cfg.uses_embeddings else nullcontext() as embedder:
+        df = filter_traces(
+            run["verified_traces"],
+            run["seed_set"],
+            cfg,
+            run.experiment.name,
+            run.round_,
+            run.run_id,
+            training_texts(run["human_seeds"]),
+            embedder.embed if embedder else None,
+        )
     counts = funnel_counts(df)
     return StageResult(df, {"kept": counts["kept"], "funnel": counts})
 
@@ -57,5 +63,6 @@ STAGE = StageSpec(
     parents=(Parent("verified_traces"),),
     reads=("seed_set", "human_seeds"),
     compute=_compute,
-    config=lambda exp: exp.filters,
+    config=lambda exp: (exp.filters, exp.embedder) if exp.filters.uses_embeddings else exp.filters,
+    embeds=True,
 )

@@ -52,6 +52,8 @@ class Sessions(Protocol):
 
     def for_role(self, role: str) -> AbstractContextManager[Any]: ...
 
+    def embedder(self) -> AbstractContextManager[Any]: ...
+
 
 class StageLog(Protocol):
     def info(self, msg: str) -> None: ...
@@ -79,7 +81,7 @@ class StageRun:
     @property
     def models(self) -> Sessions:
         if self.sessions is None:
-            raise RuntimeError("this stage was given no models: declare it with `generates=True` or `judges=True`")
+            raise RuntimeError("this stage was given no models: declare it with `generates`, `judges` or `embeds` set")
         return self.sessions
 
 
@@ -117,10 +119,11 @@ class StageSpec:
     reads: tuple[str, ...] = ()  # further same-round or global tables it reads but does not descend from
     generates: bool = False  # calls the generator: shares the generation pool, shows the backend
     judges: bool = False  # may call the experiment's judge model
+    embeds: bool = False  # may call the experiment's embedding model
 
     @property
     def needs_models(self) -> bool:
-        return self.generates or self.judges
+        return self.generates or self.judges or self.embeds
 
     @property
     def inputs(self) -> tuple[str, ...]:

@@ -10,6 +10,13 @@ def _cfg(**overrides) -> FilterConfig:
     return FilterConfig(**{"perplexity_band": None, "judge_threshold": None, **overrides})
 
 
+def pool_of(*instructions: str) -> pd.DataFrame:
+    """A round's in-context pool holding these tasks."""
+    return pd.DataFrame(
+        {"id": [f"pool-{i}" for i in range(len(instructions))], "instruction": list(instructions), "response": "ok"}
+    )
+
+
 def _trace(task_id: str, instruction: str, response: str, **kw) -> dict:
     base = {
         "id": f"v-{task_id}-{len(response)}-{kw.get('verdict', 'u')}",
@@ -42,7 +49,7 @@ def test_each_step_drops_with_its_reason_and_counts_add_up() -> None:
             _trace("t9", "Give three uses for a brick!", "Doorstop, bookend, weight!"),  # near twin of row 2 (index 9)
         ]
     )
-    out = run_funnel(rows, pool_instructions=["Name a colour you like best"], cfg=_cfg(min_words=3))
+    out = run_funnel(rows, pool_of("Name a colour you like best"), cfg=_cfg(min_words=3))
     assert out["drop_reason"].tolist() == [
         None,
         "rouge_novelty",
@@ -69,7 +76,7 @@ def test_all_traces_of_a_task_share_the_novelty_decision() -> None:
             _trace("t1", "Describe your favourite city park", "Benches and a pond."),
         ]
     )
-    out = run_funnel(rows, ["Describe your favourite city park please"], _cfg())
+    out = run_funnel(rows, pool_of("Describe your favourite city park please"), _cfg())
     assert out["drop_reason"].tolist() == ["rouge_novelty", "rouge_novelty"]
 
 
@@ -80,7 +87,7 @@ def test_instruction_and_response_do_not_run_together_in_duplicate_keys() -> Non
             _trace("t2", "Name the colour of the sky please blue", "sky"),  # same characters, other split
         ]
     )
-    out = run_funnel(rows, [], _cfg(rouge_threshold=1.0))
+    out = run_funnel(rows, pool_of(), _cfg(rouge_threshold=1.0))
     # not an exact duplicate; the same words in another order are a near duplicate
     assert out["drop_reason"].tolist() == [None, "near_duplicate"]
 
@@ -99,7 +106,7 @@ def test_heuristics_perplexity_and_diversity_steps_name_what_they_saw() -> None:
         ]
     )
     cfg = _cfg(min_words=3, perplexity_band=(0.0, 1.0), target_size=2)
-    out = run_funnel(rows, pool_instructions=[], cfg=cfg, human_texts=human)
+    out = run_funnel(rows, pool_of(), cfg=cfg, human_texts=human)
     reasons = dict(zip(out["task_id"], out["drop_reason"], strict=True))
     details = dict(zip(out["task_id"], out["drop_detail"], strict=True))
     assert reasons["a"] == "self_instruct_rules" and "picture" in details["a"]
@@ -142,7 +149,7 @@ def test_code_that_gamed_its_tests_is_dropped_as_reward_hacking() -> None:
             ),
         ]
     )
-    out = run_funnel(rows, [], _cfg(min_words=1))
+    out = run_funnel(rows, pool_of(), _cfg(min_words=1))
     assert out["drop_reason"].tolist() == ["reward_hacking", "verification"]
     assert out.loc[0, "drop_detail"] == evidence
     assert funnel_counts(out)["dropped:reward_hacking"] == 1

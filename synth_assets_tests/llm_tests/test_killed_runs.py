@@ -92,3 +92,18 @@ def test_a_batch_run_killed_while_polling_resumes_the_same_batch(provider: str, 
         submissions = [e for e in server.log.entries if e["api"] in ("anthropic_batch", "openai_batch")]
         assert len(submissions) == 1 and submissions[0]["size"] == 12  # resumed, not resubmitted
         assert open_cache(cache_dir).ledger_get(requests(12)[0].key(f"{provider}:test-model")) is None
+
+
+def test_many_answers_go_in_one_write_on_either_store(cache_at: str) -> None:
+    """An embedding batch's vectors are written together; a key given twice keeps the last."""
+    from synth_assets.llm.base import Generation, failed
+
+    cache = open_cache(cache_at)
+    answers = [(f"k{i}", Generation(text=f"v{i}", finish_reason="embedding")) for i in range(300)]
+    cache.put_many([*answers, ("k0", Generation(text="again", finish_reason="embedding")), ("bad", failed("x", "y"))])
+    assert cache.get("k0").text == "again"
+    cache.put_many(answers[:10])
+    found = cache.get_many([k for k, _ in answers] + ["bad"])
+    assert cache.count() == 300 and "bad" not in found
+    assert found["k1"].text == "v1" and found["k0"].text == "v0"
+    cache.close()

@@ -1,22 +1,26 @@
 """A loopback HTTP server that speaks the wire protocol of the Anthropic Messages and Message
-Batches APIs and of OpenAI Chat Completions, Files and Batch, so the official SDKs run unchanged
+Batches APIs and of OpenAI Chat Completions, Embeddings, Files and Batch, so the official SDKs run unchanged
 against it in tests, benchmarks and offline dry runs.
 
 Faults are chosen by the request itself, so they stay deterministic under any concurrency: a
 prompt containing `[[fault:KIND*N]]` gets that fault on its first N attempts and then an answer.
 KIND is one of `429`, `500`, `400`, `401` (echoing the key, as some providers do), `hang`,
-`malformed`, `drop`. A requests-per-minute limit
+`malformed`, `drop`, and for embeddings `nan` and `short` (a NaN vector, one vector too few).
+`/v1/embeddings` answers a hashed bag of words (texts sharing words point the same way), as
+base64 float32 or as floats. A requests-per-minute limit
 (token bucket, answered by 429 with `retry-after` and the provider's rate-limit headers) and a
 fixed latency make it a stand-in for a real endpoint under load.
 """
 
 from __future__ import annotations
 
+import base64
 import email.parser
 import email.policy
 import hashlib
 import json
 import re
+import struct
 import threading
 import time
 from collections import Counter
@@ -26,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-FAULT = re.compile(r"\[\[fault:(429|500|400|401|hang|malformed|drop)\*(\d+)\]\]")
+FAULT = re.compile(r"\[\[fault:(429|500|400|401|hang|malformed|drop|nan|short)\*(\d+)\]\]")
 Responder = Callable[[str, dict[str, Any]], str]
 
 
@@ -160,6 +164,22 @@ def _prompt_of(body: dict[str, Any]) -> str:
     return "\n".join(p for p in parts if p)
 
 
+EMBEDDING_DIMS = 64
+
+
+def bag_of_words_vector(text: str, dims: int = EMBEDDING_DIMS) -> list[float]:
+    """Each word adds +-1 at a hashed position: texts sharing words point the same way."""
+    vector = [0.0] * dims
+    for word in text.lower().split():
+        digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+        vector[digest[0] % dims] += 1.0 if digest[1] % 2 else -1.0
+    return vector
+
+
+def _b64(vector: list[float]) -> str:
+    return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+
+
 def _words(text: str) -> int:
     return max(1, len(text.split()))
 
@@ -216,6 +236,7 @@ class _QuietServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     owner: LoopbackLLMServer
+    fault: str | None = None
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -268,6 +289,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._chat("anthropic", json.loads(self._body()))
         elif path == "/v1/chat/completions":
             self._chat("openai", json.loads(self._body()))
+        elif path == "/v1/embeddings":
+            self._embeddings(json.loads(self._body()))
         elif path == "/v1/messages/batches":
             self._anthropic_batch_create(json.loads(self._body()))
         elif path == "/v1/files":
@@ -292,41 +315,74 @@ class _Handler(BaseHTTPRequestHandler):
             self._error("openai", 404, "not_found_error", f"no route {path}")
 
     # -- synchronous chat ----------------------------------------------------------------------
-    def _chat(self, api: str, body: dict[str, Any]) -> None:
+    def _refused(self, api: str, prompt: str) -> bool:
+        """Answer with the rate limit or the fault this request asks for; False: answer it."""
         server = self.owner
-        prompt = _prompt_of(body)
         if server.bucket and (wait := server.bucket.take()) > 0:
             server.log.add(api=api, status=429, prompt=prompt)
             headers = {"retry-after": f"{wait:.3f}", **self._rate_headers(api, wait)}
             self._error(api, 429, "rate_limit_error", "requests per minute exceeded", headers)
-            return
+            return True
         fault = server.fault_for(prompt)
         time.sleep(server.latency_s)
         if fault == "drop":
             server.log.add(api=api, status=0, prompt=prompt)
             self.close_connection = True
             self.connection.close()
-            return
+            return True
         if fault == "hang":
             server.log.add(api=api, status=0, prompt=prompt)
             time.sleep(server.hang_s)
             self.close_connection = True
-            return
+            return True
         if fault == "401":
             server.log.add(api=api, status=401, prompt=prompt)
             key = self.headers.get("x-api-key") or self.headers.get("authorization", "")
             self._error(api, 401, "authentication_error", f"Incorrect API key provided: {key}")
-            return
+            return True
         statuses = {"429": 429, "500": 500, "400": 400}
         if fault in statuses:
             server.log.add(api=api, status=statuses[fault], prompt=prompt)
             kinds = {"429": "rate_limit_error", "500": "api_error", "400": "invalid_request_error"}
             headers = {"retry-after": "0.05"} if fault == "429" else {}
             self._error(api, statuses[fault], kinds[fault], f"injected {fault}", headers)
-            return
+            return True
         if fault == "malformed":
             server.log.add(api=api, status=200, prompt=prompt, malformed=True)
             self._send(200, None, raw=b'{"id": "broken", "content": [')
+            return True
+        self.fault = fault  # nan / short: the embeddings answer bends itself
+        return False
+
+    def _embeddings(self, body: dict[str, Any]) -> None:
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        prompt = "\n".join(texts)
+        if self._refused("embeddings", prompt):
+            return
+        dims = int(body.get("dimensions") or EMBEDDING_DIMS)
+        vectors = [bag_of_words_vector(t, dims) for t in texts]
+        if self.fault == "nan":
+            vectors[0] = [float("nan")] * dims
+        if self.fault == "short":
+            vectors = vectors[:-1]
+        as_base64 = body.get("encoding_format") == "base64"
+        data = [
+            {"object": "embedding", "index": i, "embedding": _b64(v) if as_base64 else v} for i, v in enumerate(vectors)
+        ]
+        tokens = sum(_words(t) for t in texts)
+        payload = {
+            "object": "list",
+            "data": data,
+            "model": body.get("model", "unknown"),
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+        self.owner.log.add(api="embeddings", status=200, prompt=prompt, texts=len(texts), body=body)
+        self._send(200, payload, self._rate_headers("openai"))
+
+    def _chat(self, api: str, body: dict[str, Any]) -> None:
+        server = self.owner
+        prompt = _prompt_of(body)
+        if self._refused(api, prompt):
             return
         text = server.responder(prompt, _sampling_params(body))
         payload = (
