@@ -85,6 +85,9 @@ def coverage(real: np.ndarray, generated: np.ndarray, k: int = K) -> float:
 
 
 def centred(x: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Unit rows about `mean`; no rows (a round whose mix holds none) stay no rows of that width."""
+    if len(x) == 0:
+        return np.zeros((0, len(mean)), dtype=np.float32)
     out = np.asarray(x, dtype=np.float32) - mean
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return out / np.where(norms == 0, 1.0, norms)

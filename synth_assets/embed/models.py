@@ -72,6 +72,8 @@ class SentenceTransformersEmbedder:
         self._model = SentenceTransformer(model)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._model.get_sentence_embedding_dimension() or 0), dtype=np.float32)
         return unit_rows(self._model.encode(list(texts), batch_size=256, show_progress_bar=False))
 
 

@@ -29,6 +29,7 @@ class LocalEmbeddings:
 
     def __init__(self, model: Embedder) -> None:
         self.model, self.label = model, model.name
+        self.dimensions = int(model.embed([]).shape[1])
 
     def embed(self, texts: Sequence[str], on_batch: Callable[..., None]) -> None:
         for start in range(0, len(texts), LOCAL_BLOCK):
@@ -85,7 +86,7 @@ class EmbeddingSession:
                 "received are cached, so a re-run asks only for the rest"
             )
         if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
+            return np.zeros((0, getattr(self.backend, "dimensions", None) or 0), dtype=np.float32)
         widths = {v.size for v in found.values()}
         if len(widths) != 1:
             raise EmbedderError(f"{self.label}: vectors of widths {sorted(widths)}; clear its cache entries")
