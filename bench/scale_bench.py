@@ -7,7 +7,11 @@ Dagster instance), so its peak RSS is its own. Prints per-step seconds and rows/
 Judged by: every step other than generation grows at most 12x from 5,000 to 50,000 traces; at
 50,000, those steps together take at most 25% of the generation steps' time; peak RSS < 4 GB.
 
-    .venv/bin/python bench/scale_bench.py [--sizes 5000 50000]
+    .venv/bin/python bench/scale_bench.py [--sizes 5000 50000] [--semantic 0.95]
+
+`--semantic` turns on the funnel's embedding-space paraphrase step at that cosine (WordLlama),
+so its cost shows beside the others; `collapse_metrics` (with the embedding metrics) runs in
+every round either way.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ K = 4
 PARTITION = "scale|0"
 
 
-def experiment_config(traces: int, url: str) -> dict:
+def experiment_config(traces: int, url: str, semantic: float | None = None) -> dict:
     """Tasks x k = traces: three quarters general tasks, a quarter math, 1% checked pool tasks."""
     tasks = traces // K
     reference = max(10, tasks // 100)
@@ -62,6 +66,7 @@ def experiment_config(traces: int, url: str) -> dict:
                     "samples_per_task": K,
                     "mix_size": traces // 5,
                 },
+                "filters": {"semantic_duplicate_threshold": semantic},
             }
         ]
     }
@@ -114,12 +119,12 @@ def run_round(data: Path) -> dict:
     }
 
 
-def measure(traces: int, url: str) -> dict:
+def measure(traces: int, url: str, semantic: float | None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         for part in ("seeds", "heldout"):
             shutil.copytree(ROOT / "data" / part, data / part)
-        (data / "experiments.yaml").write_text(yaml.safe_dump(experiment_config(traces, url)))
+        (data / "experiments.yaml").write_text(yaml.safe_dump(experiment_config(traces, url, semantic)))
         env = {**os.environ, "OPENAI_API_KEY": "bench-key"}
         out = subprocess.run([sys.executable, __file__, "--one", str(data)], env=env, capture_output=True, text=True)
         if out.returncode:
@@ -130,6 +135,7 @@ def measure(traces: int, url: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs=2, default=[5000, 50000])
+    parser.add_argument("--semantic", type=float, default=None, help="cosine threshold of the semantic step")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -137,7 +143,7 @@ def main() -> int:
         return 0
     small, large = args.sizes
     with loopback_server(0.1, "scale_responder:respond") as url:
-        runs = {n: measure(n, url) for n in (small, large)}
+        runs = {n: measure(n, url, args.semantic) for n in (small, large)}
     a, b = runs[small], runs[large]
     print(
         f"rows at {small} / {large} target traces: "

@@ -142,6 +142,14 @@ def _synth(settings: Settings, *args: str) -> tuple[subprocess.CompletedProcess,
     return out, time.monotonic() - start
 
 
+def _at_once(settings: Settings, seconds: float) -> bool:
+    """Within a few seconds of what the CLI takes to start and refuse a bad argument, measured now:
+    the point is no lock retry loop (dagster-duckdb's took 104 s), not a wall clock that a loaded
+    machine can miss."""
+    _, startup = _synth(settings, "audit")
+    return seconds < startup + 4
+
+
 def test_audit_of_a_warehouse_another_process_holds_answers_at_once(tiny_settings: Settings) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", f"import duckdb, time\nc = duckdb.connect({str(tiny_settings.warehouse)!r})\n"
@@ -154,7 +162,7 @@ def test_audit_of_a_warehouse_another_process_holds_answers_at_once(tiny_setting
     finally:
         holder.kill()
         holder.wait()
-    assert out.returncode == 2 and seconds < 5 and "Traceback" not in out.stdout + out.stderr
+    assert out.returncode == 2 and _at_once(tiny_settings, seconds) and "Traceback" not in out.stdout + out.stderr
     [line] = out.stdout.strip().splitlines()
     assert line.startswith("error:") and "in use by another process (PID" in line
 
@@ -162,7 +170,7 @@ def test_audit_of_a_warehouse_another_process_holds_answers_at_once(tiny_setting
 def test_audit_of_a_file_that_is_not_a_warehouse(tiny_settings: Settings) -> None:
     tiny_settings.warehouse.write_text("not a database\n")
     out, seconds = _synth(tiny_settings, "audit", "fin-0123")
-    assert out.returncode == 2 and seconds < 5
+    assert out.returncode == 2 and _at_once(tiny_settings, seconds)
     assert out.stdout.strip() == f"error: {tiny_settings.warehouse}: not a DuckDB database file"
 
 
