@@ -62,10 +62,13 @@ def semantic_duplicates(vectors: np.ndarray, threshold: float) -> list[SemanticD
         block = vectors[start : start + _BLOCK]
         best, best_at = nearest(block, kept_rows[: len(kept)])
         inner = block @ block.T
+        # Rows with no earlier row of the block above the threshold are decided without the
+        # loop's numpy calls: at a paraphrase threshold that is nearly every row.
+        near_earlier = np.tril(inner >= threshold, -1).any(axis=1)
         kept_here: list[int] = []
         for i in range(len(block)):
             score, twin = float(best[i]), kept[best_at[i]] if kept else None
-            if kept_here:
+            if near_earlier[i] and kept_here:
                 j = int(np.argmax(inner[i, kept_here]))
                 if inner[i, kept_here[j]] > score:
                     score, twin = float(inner[i, kept_here[j]]), start + kept_here[j]

@@ -76,12 +76,13 @@ class GeneratorResource(dg.ConfigurableResource):
     def embedder_for(
         self, exp: Experiment, log: LogFn | None = None, progress: ProgressFn | None = None
     ) -> EmbeddingSession:
-        """The experiment's embedding model: in this process, or an endpoint behind the cache."""
+        """The experiment's embedding model (in this process or an endpoint) behind the cache."""
         from synth_assets.embed.session import EmbeddingSession, LocalEmbeddings
 
         cfg = exp.embedder
         if not cfg.remote:
-            return EmbeddingSession(LocalEmbeddings(embedder(local_spec(cfg.backend, cfg.model))), log=log)
+            local = LocalEmbeddings(embedder(local_spec(cfg.backend, cfg.model)))
+            return EmbeddingSession(local, self._cache(), log, owns_cache=True, progress=progress)
         from synth_assets.embed.endpoint import EmbeddingsEndpoint
         from synth_assets.llm.openai_backend import OpenAIAPI
 
