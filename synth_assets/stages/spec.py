@@ -10,9 +10,7 @@ tested with DataFrames and a real or fake generator, and Dagster only supplies t
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
-import sys
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -138,12 +136,14 @@ class StageSpec:
         return _digest(self.config(exp))
 
     def code_version(self, experiments: list[Experiment]) -> str:
-        """The stage module's source and the config every experiment gives this stage: edit
-        either and Dagster marks the stage's partitions changed (a per-asset version, so one
-        experiment's edit flags the others' partitions too; `config_hash` per partition says
-        which experiment's config actually built it)."""
-        source = inspect.getsource(sys.modules[self.compute.__module__])
-        return _digest([source, {e.name: self.config(e) for e in experiments}])
+        """The source that decides the stage's rows (its module and the logic it imports, see
+        `code_version`) and the config every experiment gives this stage: edit either and Dagster
+        marks the stage's partitions changed (a per-asset version, so one experiment's edit flags
+        the others' partitions too; `config_hash` per partition says which experiment's config
+        actually built it)."""
+        from synth_assets.stages.code_version import sources
+
+        return _digest([sources(self.compute.__module__), {e.name: self.config(e) for e in experiments}])
 
 
 def _digest(value: Any) -> str:

@@ -29,3 +29,32 @@ def test_the_metadata_a_stage_reports_is_plain_data() -> None:
     assert "| x |" in as_metadata(Preview(pd.DataFrame({"x": [1]}))).value
     with pytest.raises(TypeError, match="stage reported metadata of type object"):
         as_metadata(object())
+
+
+def test_an_edit_to_pipeline_logic_changes_the_stages_that_use_it(tmp_path, monkeypatch) -> None:
+    """The funnel lives outside the stage module: editing it still marks filtered_set changed,
+    and no stage that does not reach it. Plumbing (the LLM clients) changes no stage."""
+    from pathlib import Path
+
+    from synth_assets.stages import code_version
+
+    path = tmp_path / "experiments.yaml"
+    path.write_text(yaml.safe_dump(TINY))
+    exps = load_experiments(path).experiments
+    before = {s.name: s.code_version(exps) for s in registry.PIPELINE}
+    funnel = code_version._path("synth_assets.filters.funnel")
+    real_read = Path.read_text
+
+    def edited(self: Path, *args, **kwargs) -> str:
+        return real_read(self, *args, **kwargs) + ("\n# edited\n" if self == funnel else "")
+
+    monkeypatch.setattr(Path, "read_text", edited)
+    code_version.logic_modules.cache_clear()
+    after = {s.name: s.code_version(exps) for s in registry.PIPELINE}
+    assert {name for name in before if before[name] != after[name]} == {"filtered_set"}
+    assert "synth_assets.filters.funnel" in code_version.logic_modules("synth_assets.stages.filtered_set")
+    assert not any(
+        m.startswith(("synth_assets.llm", "synth_assets.storage", "synth_assets.experiments"))
+        for s in registry.PIPELINE
+        for m in code_version.logic_modules(s.compute.__module__)
+    )
