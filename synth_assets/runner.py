@@ -3,6 +3,7 @@ so they show up in the UI afterwards (same DAGSTER_HOME)."""
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 from collections.abc import Callable
@@ -91,6 +92,8 @@ def run_experiments(
     """A failed round stops its experiment's later rounds (they would read a missing mix) but
     not the other experiments; an interrupted round stops everything (`RunInterrupted`)."""
     run_config = {"loggers": {"console": {"config": {"log_level": log_level.upper()}}}}
+    # Dagster's SQLite event log stamps a schema for every run: alembic's INFO lines are noise here.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     human = _execute(defs.resolve_job_def(HUMAN_DATA_JOB), run_config, instance)
     if not human.success:
         raise RuntimeError(f"human data failed to load: {_first_error(human)}")

@@ -81,7 +81,7 @@ def progress_logger(context: dg.AssetExecutionContext, what: str, every: float =
 
     def report(done: int, total: int) -> None:
         if total and (done / total >= state["next"] or done == total):
-            context.log.info(f"{what}: {done}/{total} calls ({done / total:.0%})")
+            context.log.info(f"{what}: {done}/{total} ({done / total:.0%})")
             state["next"] = done / total + every
 
     return report
