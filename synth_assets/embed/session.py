@@ -85,10 +85,8 @@ class EmbeddingSession:
         missing = len(distinct) - len(found)
         if missing:
             kinds = ", ".join(f"{k}: {n}" for k, n in sorted(self.stats.failures_by_kind.items()))
-            raise EmbedderError(
-                f"{self.label}: {missing} of {len(distinct)} texts got no embedding ({kinds}); the vectors "
-                "received are cached, so a re-run asks only for the rest"
-            )
+            kept = "the vectors received are cached, so a re-run asks only for the rest" if self.cache else "no cache"
+            raise EmbedderError(f"{self.label}: {missing} of {len(distinct)} texts got no embedding ({kinds}); {kept}")
         if not texts:
             return np.zeros((0, getattr(self.backend, "dimensions", None) or 0), dtype=np.float32)
         widths = {v.size for v in found.values()}
