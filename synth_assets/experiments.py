@@ -158,6 +158,13 @@ class FilterConfig(_Strict):
     semantic_duplicate_threshold: float | None = Field(
         None, gt=0.0, lt=1.0, description="embedding cosine at which rows are twins (paraphrases); null: off"
     )
+    semantic_duplicate_clusters: int | None = Field(
+        None,
+        ge=2,
+        le=100_000,
+        description="compare rows only within k-means clusters of their embeddings (SemDeDup; faster, "
+        "misses twins split across clusters); null: every row with every kept row",
+    )
     self_instruct_rules: bool = Field(True, description="Self-Instruct's keyword and prefix rules on new tasks")
     min_unique_token_ratio: float = Field(0.3, ge=0.0, le=1.0, description="below: a loop, dropped as garbage")
     min_alpha_ratio: float = Field(0.5, ge=0.0, le=1.0, description="below: symbols, dropped as garbage")

@@ -23,7 +23,11 @@ from synth_assets.filters.heuristics import garbage_reason, self_instruct_reason
 from synth_assets.filters.near_duplicates import near_duplicates
 from synth_assets.filters.perplexity_band import fit_band
 from synth_assets.filters.rouge_novelty import novelty_scores
-from synth_assets.filters.semantic_duplicates import SemanticDecision, pool_duplicates, semantic_duplicates
+from synth_assets.filters.semantic_duplicates import (
+    SemanticDecision,
+    clustered_duplicates,
+    pool_duplicates,
+)
 from synth_assets.filters.text_rules import length_ok, normalized
 from synth_assets.verify.ground_truth import is_reward_hacking
 
@@ -170,7 +174,8 @@ def _drop_twins(f: Funnel, twins: list[tuple[object, str, str]]) -> None:
 def _semantic_duplicate(f: Funnel) -> None:
     """Paraphrases the word-set MinHash cannot see; off unless a threshold is configured. New
     tasks are first compared with the pool (a pool task re-solved is a repeat by design), then
-    every row with the rows kept before it this round."""
+    every row with the rows kept before it this round (within its k-means cluster when
+    `semantic_duplicate_clusters` is set)."""
     threshold = f.cfg.semantic_duplicate_threshold
     if threshold is None:
         return
@@ -179,7 +184,7 @@ def _semantic_duplicate(f: Funnel) -> None:
         decisions = pool_duplicates(f.vectors(new), f.pool_vectors, threshold)
         _drop_twins(f, _cosine_twins(new, decisions, f.pool["id"].to_numpy(), "pool row"))
     idx = f.out.index[f.alive()]
-    decisions = semantic_duplicates(f.vectors(idx), threshold)
+    decisions = clustered_duplicates(f.vectors(idx), threshold, f.cfg.semantic_duplicate_clusters or 1)
     _drop_twins(f, _cosine_twins(idx, decisions, f.out.loc[idx, "id"].to_numpy(), "a kept row"))
 
 

@@ -8,6 +8,12 @@ blocks: each block against every row kept before it, and within itself from one 
 matrix read in order, so 100,000 rows cost about n^2/2 dot products done by BLAS, not a Python
 loop. Kept rows are copied once into one growing matrix and compared in slices, so memory stays
 a few block-by-slice matrices however many rows are kept.
+
+The exact pass grows as n^2 (about 13 s at 100,000 rows here, so ~20 minutes at 10^6). With
+`clusters` set, rows are first split by k-means on their embeddings and compared only within
+their cluster, as SemDeDup (Abbas et al. 2023) and NeMo Curator do: at 100,000 rows and 50
+clusters, 1.7 s against 12.9 s for the exact pass (after 3.2 s of embedding either way), and
+0.501 of the planted paraphrases caught against 0.542 (twins split across clusters are missed).
 """
 
 from __future__ import annotations
@@ -80,3 +86,20 @@ def semantic_duplicates(vectors: np.ndarray, threshold: float) -> list[SemanticD
         kept_rows[len(kept) : len(kept) + len(kept_here)] = block[kept_here]
         kept.extend(start + i for i in kept_here)
     return out
+
+
+def clustered_duplicates(vectors: np.ndarray, threshold: float, clusters: int, seed: int = 0) -> list[SemanticDecision]:
+    """The greedy pass within each k-means cluster (input order kept inside a cluster);
+    `duplicate_of` indexes `vectors`."""
+    if clusters <= 1 or len(vectors) <= clusters:
+        return semantic_duplicates(vectors, threshold)
+    from sklearn.cluster import MiniBatchKMeans
+
+    labels = MiniBatchKMeans(clusters, random_state=seed, n_init=1, batch_size=4_096).fit_predict(vectors)
+    out: list[SemanticDecision | None] = [None] * len(vectors)
+    for cluster in range(clusters):
+        rows = np.flatnonzero(labels == cluster)
+        for row, d in zip(rows, semantic_duplicates(vectors[rows], threshold), strict=True):
+            twin = None if d.duplicate_of is None else int(rows[d.duplicate_of])
+            out[row] = SemanticDecision(d.kept, twin, d.cosine)
+    return [d for d in out if d is not None]

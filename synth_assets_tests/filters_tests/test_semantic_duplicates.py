@@ -8,7 +8,7 @@ import pytest
 from synth_assets.filters import semantic_duplicates as semantic
 from synth_assets.filters.diversity import farthest_point_vectors
 from synth_assets.filters.funnel import run_funnel
-from synth_assets.filters.semantic_duplicates import pool_duplicates, semantic_duplicates
+from synth_assets.filters.semantic_duplicates import clustered_duplicates, pool_duplicates, semantic_duplicates
 from synth_assets_tests.filters_tests.test_funnel import _cfg, _trace, pool_of
 
 
@@ -41,6 +41,23 @@ def test_blocked_decisions_equal_the_plain_greedy_loop_across_block_edges(
     decisions = semantic_duplicates(vectors, 0.95)
     assert [(d.kept, d.duplicate_of) for d in decisions] == _reference(vectors, 0.95)
     assert sum(not d.kept for d in decisions) >= 350
+
+
+def test_clustered_decisions_are_the_greedy_pass_within_each_cluster() -> None:
+    """Twins are found inside a cluster only: every dropped row names a kept row at or above the
+    threshold, and planted near copies (which land with their original) are all caught."""
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(8, 32)) * 4
+    base = np.vstack([c + rng.normal(size=(300, 32)) for c in centres])
+    copies = base[rng.choice(len(base), 200, replace=False)] + rng.normal(scale=0.01, size=(200, 32))
+    vectors = np.vstack([base, copies])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    decisions = clustered_duplicates(vectors, 0.98, clusters=8)
+    dropped = [(i, d) for i, d in enumerate(decisions) if not d.kept]
+    assert all(decisions[d.duplicate_of].kept and vectors[i] @ vectors[d.duplicate_of] >= 0.98 for i, d in dropped)
+    assert sum(not d.kept for d in decisions[len(base) :]) == 200
+    exact = semantic_duplicates(vectors, 0.98)
+    assert [d.kept for d in clustered_duplicates(vectors, 0.98, clusters=1)] == [d.kept for d in exact]
 
 
 def test_pool_matches_are_the_brute_force_nearest(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -80,7 +97,8 @@ def test_a_new_task_restating_a_pool_row_is_dropped_naming_it() -> None:
     assert out.loc[0, "drop_detail"].endswith("with pool row (embedding space)")
 
 
-def test_the_funnel_drops_a_reworded_twin_that_minhash_keeps() -> None:
+@pytest.mark.parametrize("clusters", [None, 2])
+def test_the_funnel_drops_a_reworded_twin_that_minhash_keeps(clusters: int | None) -> None:
     pool = {"task_source": "pool", "input": ""}  # pool tasks: no novelty step between them
     rows = pd.DataFrame(
         [
@@ -94,7 +112,9 @@ def test_the_funnel_drops_a_reworded_twin_that_minhash_keeps() -> None:
     )
     off = {"self_instruct_rules": False}
     assert run_funnel(rows, pool_of(), _cfg(**off))["kept"].all()  # the word sets differ too much for MinHash at 0.8
-    out = run_funnel(rows, pool_of(), _cfg(**off, semantic_duplicate_threshold=0.8))
+    out = run_funnel(
+        rows, pool_of(), _cfg(**off, semantic_duplicate_threshold=0.8, semantic_duplicate_clusters=clusters)
+    )
     assert out["drop_reason"].tolist() == [None, "semantic_duplicate", None, None]
     assert out.loc[1, "near_duplicate_of"] == rows.loc[0, "id"] and "cosine" in out.loc[1, "drop_detail"]
 
