@@ -3,8 +3,10 @@ processes a user's `dg dev` (or a deployment's pods) would run, on a given DAGST
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -34,13 +36,16 @@ def free_port() -> int:
 
 @contextmanager
 def webserver_and_daemon(home: Path, env: dict[str, str], workdir: Path, wait_s: float = 180) -> Iterator[int]:
-    """Yields the webserver's port once it answers; both processes are stopped afterwards."""
+    """Yields the webserver's port once it answers; both processes are stopped afterwards, and
+    with them whatever they started (code servers, run workers): each service leads a process
+    group of its own, killed after the graceful stop. A code server that never received a
+    heartbeat outlived a failed test by hours before this."""
     port = free_port()
     env = {**os.environ, **env, "DAGSTER_HOME": str(home)}
     bin_dir = Path(sys.executable).parent
     log_path = workdir / "services.log"
     with log_path.open("w") as log:
-        common = {"env": env, "stdout": log, "stderr": subprocess.STDOUT, "cwd": workdir}
+        common = {"env": env, "stdout": log, "stderr": subprocess.STDOUT, "cwd": workdir, "start_new_session": True}
         web = subprocess.Popen(
             [str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), "-w", str(WORKSPACE)], **common
         )
@@ -52,6 +57,9 @@ def webserver_and_daemon(home: Path, env: dict[str, str], workdir: Path, wait_s:
             for service in (daemon, web):
                 service.terminate()
                 service.wait(timeout=60)
+            for service in (daemon, web):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(service.pid, signal.SIGKILL)
 
 
 def _wait_until_up(port: int, wait_s: float, log_path: Path, web: subprocess.Popen) -> None:
