@@ -3,11 +3,11 @@ functions, which are dependencies all the same): subpackages form no cycle, the 
 building blocks in `core` depend on nothing else of ours, and the product never imports the
 test support code."""
 
-import ast
 from collections import defaultdict
 from pathlib import Path
 
 import synth_assets
+from synth_assets.stages.code_version import imported_modules
 
 PACKAGE = Path(synth_assets.__file__).parent
 
@@ -20,26 +20,19 @@ def _unit(module: str) -> str | None:
     return parts[1] if (PACKAGE / parts[1]).is_dir() else f"{parts[1]}.py"
 
 
-def _imports(path: Path) -> set[str]:
-    package = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)[:-1]  # what `.` refers to
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - node.level + 1]
-                found.add(".".join([*base, node.module] if node.module else base))
-            else:
-                found.add(node.module or "")
-    return found
+def _module(path: Path) -> str:
+    return ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+
+
+def _imports(path: Path) -> frozenset[str]:
+    """The product's own reading of import statements (`stages.code_version`)."""
+    return imported_modules(_module(path), path)
 
 
 def _graph() -> dict[str, set[str]]:
     edges: dict[str, set[str]] = defaultdict(set)
     for path in PACKAGE.rglob("*.py"):
-        module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
-        source = _unit(module) or "__init__.py"
+        source = _unit(_module(path)) or "__init__.py"
         for target in filter(None, map(_unit, _imports(path))):
             if target != source:
                 edges[source].add(target)

@@ -21,15 +21,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from synth_assets.embed.models import unit_rows
+
 SAMPLE = 1_000
 K = 3
 _CHUNK = 1_024
 
 
+def sample_indices(n: int, size: int, seed: int = 0) -> np.ndarray:
+    """A seeded sample of `size` of `n` positions, in order (all of them when n <= size)."""
+    if n <= size:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
+
+
 def sample_rows(matrix: np.ndarray, size: int = SAMPLE, seed: int = 0) -> np.ndarray:
-    if len(matrix) <= size:
-        return matrix
-    return matrix[np.sort(np.random.default_rng(seed).choice(len(matrix), size, replace=False))]
+    return matrix if len(matrix) <= size else matrix[sample_indices(len(matrix), size, seed)]
 
 
 def vendi(x: np.ndarray) -> float:
@@ -88,9 +95,7 @@ def centred(x: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """Unit rows about `mean`; no rows (a round whose mix holds none) stay no rows of that width."""
     if len(x) == 0:
         return np.zeros((0, len(mean)), dtype=np.float32)
-    out = np.asarray(x, dtype=np.float32) - mean
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return out / np.where(norms == 0, 1.0, norms)
+    return unit_rows(np.asarray(x, dtype=np.float32) - mean)
 
 
 def equal_size(a: np.ndarray, b: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

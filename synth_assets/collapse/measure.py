@@ -23,9 +23,7 @@ DISTINCT_SAMPLE = 150  # distinct-n falls as a corpus grows: compare rounds on e
 
 
 def fixed_sample(texts: Sequence[str], size: int = DISTINCT_SAMPLE, seed: int = 0) -> list[str]:
-    if len(texts) <= size:
-        return list(texts)
-    return [texts[i] for i in sorted(np.random.default_rng(seed).choice(len(texts), size, replace=False))]
+    return [texts[i] for i in emb.sample_indices(len(texts), size, seed)]
 
 
 @dataclass(frozen=True)

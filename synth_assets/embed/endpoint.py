@@ -87,7 +87,7 @@ class EmbeddingsEndpoint:
     ) -> None:
         self.api, self.policy, self.price = api, policy, price
         self.batch_size, self.dimensions = batch_size, dimensions
-        self.label = f"{api.name}:{api.model}" + (f"@{dimensions}" if dimensions else "")
+        self.label = self.cache_tag = f"{api.name}:{api.model}" + (f"@{dimensions}" if dimensions else "")
         self.spent = 0.0  # across calls: the budget covers a whole materialization
 
     def embed(self, texts: Sequence[str], on_batch: BatchResultFn) -> None:

@@ -29,10 +29,12 @@ LOCAL_BLOCK = 8_192  # texts per progress report of a local model
 class LocalEmbeddings:
     """A model in this process behind the endpoint's interface."""
 
+    price = None  # runs here: costs nothing
+
     def __init__(self, model: Embedder) -> None:
         self.model, self.label = model, model.name
         self.cache_tag = f"{model.name}@{getattr(model, 'version', '')}"  # a new release may embed differently
-        self.dimensions = int(model.embed([]).shape[1])
+        self.dimensions: int | None = int(model.embed([]).shape[1])
 
     def embed(self, texts: Sequence[str], on_batch: Callable[..., None]) -> None:
         for start in range(0, len(texts), LOCAL_BLOCK):
@@ -67,8 +69,7 @@ class EmbeddingSession:
             self.cache.close()
 
     def key(self, text: str) -> str:
-        tag = getattr(self.backend, "cache_tag", self.label)
-        return content_hash(tag, "embedding", text, length=32)
+        return content_hash(self.backend.cache_tag, "embedding", text, length=32)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One unit row per text, in order; each distinct text embedded (or read) once."""
@@ -88,7 +89,7 @@ class EmbeddingSession:
             kept = "the vectors received are cached, so a re-run asks only for the rest" if self.cache else "no cache"
             raise EmbedderError(f"{self.label}: {missing} of {len(distinct)} texts got no embedding ({kinds}); {kept}")
         if not texts:
-            return np.zeros((0, getattr(self.backend, "dimensions", None) or 0), dtype=np.float32)
+            return np.zeros((0, self.backend.dimensions or 0), dtype=np.float32)
         widths = {v.size for v in found.values()}
         if len(widths) != 1:
             raise EmbedderError(f"{self.label}: vectors of widths {sorted(widths)}; clear its cache entries")
@@ -101,7 +102,7 @@ class EmbeddingSession:
         return {texts[k]: decode(g.text, 1)[0] for k, g in self.cache.get_many(texts).items()}
 
     def _announce(self, hits: int, todo: list[str]) -> None:
-        price = getattr(self.backend, "price", None)
+        price = self.backend.price
         estimate = estimate_cost([EmbeddingBatch(tuple(todo))], price) if price and todo else 0.0
         self.stats.estimated_cost_usd += estimate
         cost = f"; estimated cost at most ${estimate:.4f}" if estimate else ""
@@ -111,7 +112,7 @@ class EmbeddingSession:
         """Vectors are written to the cache by one writer thread, batch by batch, while the next
         answers arrive (the event loop never waits on a commit); every write is done before this
         returns or raises. A process killed outright loses at most the batches still queued."""
-        price = getattr(self.backend, "price", None)
+        price = self.backend.price
         done = 0
         writes: list[Future[None]] = []
 

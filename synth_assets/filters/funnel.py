@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -152,13 +153,9 @@ def _exact_duplicate(f: Funnel) -> None:
 def _near_duplicate(f: Funnel) -> None:
     idx = f.out.index[f.alive()]
     decisions = near_duplicates(f.keys.loc[idx].tolist(), f.cfg.near_duplicate_threshold)
-    ids = f.out.loc[idx, "id"].to_numpy()
-    twins = [
-        (row, ids[d.duplicate_of], f"Jaccard {d.jaccard:.2f} with a kept row")
-        for row, d in zip(idx, decisions, strict=True)
-        if not d.kept
-    ]
-    _drop_twins(f, twins)
+    _drop_twins(
+        f, _twins(idx, decisions, f.out.loc[idx, "id"].to_numpy(), lambda d: f"Jaccard {d.jaccard:.2f} with a kept row")
+    )
 
 
 def _drop_twins(f: Funnel, twins: list[tuple[object, str, str]]) -> None:
@@ -182,20 +179,21 @@ def _semantic_duplicate(f: Funnel) -> None:
     new = f.out.index[f.alive() & f.generated]
     if len(new) and len(f.pool):
         decisions = pool_duplicates(f.vectors(new), f.pool_vectors, threshold)
-        _drop_twins(f, _cosine_twins(new, decisions, f.pool["id"].to_numpy(), "pool row"))
+        _drop_twins(f, _twins(new, decisions, f.pool["id"].to_numpy(), _cosine("pool row")))
     idx = f.out.index[f.alive()]
     decisions = clustered_duplicates(f.vectors(idx), threshold, f.cfg.semantic_duplicate_clusters or 1)
-    _drop_twins(f, _cosine_twins(idx, decisions, f.out.loc[idx, "id"].to_numpy(), "a kept row"))
+    _drop_twins(f, _twins(idx, decisions, f.out.loc[idx, "id"].to_numpy(), _cosine("a kept row")))
 
 
-def _cosine_twins(
-    rows: pd.Index, decisions: list[SemanticDecision], ids: np.ndarray, matched: str
+def _cosine(matched: str) -> Callable[[SemanticDecision], str]:
+    return lambda d: f"cosine {d.cosine:.2f} with {matched} (embedding space)"
+
+
+def _twins(
+    rows: pd.Index, decisions: Sequence[Any], ids: np.ndarray, detail: Callable[[Any], str]
 ) -> list[tuple[object, str, str]]:
-    return [
-        (row, ids[d.duplicate_of], f"cosine {d.cosine:.2f} with {matched} (embedding space)")
-        for row, d in zip(rows, decisions, strict=True)
-        if not d.kept
-    ]
+    """(row, the kept twin's id, `detail` of the decision) for every row a twin step dropped."""
+    return [(row, ids[d.duplicate_of], detail(d)) for row, d in zip(rows, decisions, strict=True) if not d.kept]
 
 
 def _rouge_novelty(f: Funnel) -> None:
@@ -234,11 +232,10 @@ def _diversity(f: Funnel) -> None:
     if f.cfg.target_size is None:
         return
     idx = f.out.index[f.alive()]
-    texts = f.keys.loc[idx].tolist()
     if f.cfg.diversity_space == "embeddings":
         choice, measure = farthest_point_vectors(f.vectors(idx), f.cfg.target_size), "cosine"
     else:
-        choice, measure = farthest_point(texts, f.cfg.target_size), "Jaccard"
+        choice, measure = farthest_point(f.keys.loc[idx].tolist(), f.cfg.target_size), "Jaccard"
     chosen = {idx[i] for i in choice.selected}
     dropped = [(row, choice.distance[i]) for i, row in enumerate(idx) if row not in chosen]
     detail = pd.Series({row: f"{measure} distance {d:.2f} to the nearest kept row" for row, d in dropped}, dtype=object)
@@ -269,17 +266,18 @@ def run_funnel(
     pool: pd.DataFrame,
     cfg: FilterConfig,
     human_texts: list[str] | None = None,
-    embed: EmbedFn = _default_embed,
+    embed: EmbedFn | None = None,
 ) -> pd.DataFrame:
     """Adds the DECISION_COLUMNS to verified traces. `pool` is the round's in-context pool (`id`,
     `instruction`, `response`); `human_texts` trains the perplexity band's reference model;
-    `embed` is the experiment's embedder (asked only when an embedding step is on)."""
+    `embed` is the experiment's embedder (asked only when an embedding step is on; None: the
+    packaged WordLlama)."""
     out = traces.copy()
     for column in ("drop_reason", "drop_detail", "near_duplicate_of"):
         out[column] = pd.Series([None] * len(out), dtype=object, index=out.index)
     out["novelty_rouge_l"] = float("nan")
     out["perplexity"] = float("nan")
-    funnel = Funnel(out, cfg, pool, human_texts, embed)
+    funnel = Funnel(out, cfg, pool, human_texts, embed or _default_embed)
     for step in STEPS:
         funnel.step = step.name
         step.apply(funnel)

@@ -206,11 +206,11 @@ class ResponseCache:
     def put(self, key: str, result: Generation) -> None:
         """Only answers are kept: a failure must be retried by the next run, not remembered."""
         if result.ok:
-            self._store.upsert("responses", key, json.dumps({k: getattr(result, k) for k in _KEPT}))
+            self._store.upsert("responses", key, _stored(result))
 
     def put_many(self, items: Iterable[tuple[str, Generation]]) -> None:
         """Many answers in one transaction (the vectors of one embedding batch)."""
-        rows = [(key, json.dumps({k: getattr(r, k) for k in _KEPT})) for key, r in items if r.ok]
+        rows = [(key, _stored(r)) for key, r in items if r.ok]
         if rows:
             self._store.upsert_many("responses", rows)
 
@@ -234,6 +234,11 @@ class ResponseCache:
 
     def close(self) -> None:
         self._store.close()
+
+
+def _stored(result: Generation) -> str:
+    """The answer and its token counts, nothing else (no prompt, headers or key material)."""
+    return json.dumps({k: getattr(result, k) for k in _KEPT})
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

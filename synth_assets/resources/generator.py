@@ -15,7 +15,7 @@ import pandas as pd
 from synth_assets.core.ngram_lm import KneserNeyLM, build_vocab
 from synth_assets.core.texts import training_texts
 from synth_assets.embed.models import embedder, local_spec
-from synth_assets.experiments import BackendConfig, ConfigError, EmbedderConfig, Experiment
+from synth_assets.experiments import BackendConfig, ConfigError, EmbedderConfig, Experiment, ModelPrice
 from synth_assets.llm.backends import BACKENDS, Build, Machine
 from synth_assets.llm.base import Backend, ProgressFn
 from synth_assets.llm.cache import ResponseCache
@@ -27,6 +27,7 @@ from synth_assets.storage.artifacts import load_student
 from synth_assets.storage.previous_round import partition_key
 
 if TYPE_CHECKING:
+    from synth_assets.embed.endpoint import EmbeddingsEndpoint
     from synth_assets.embed.session import EmbeddingSession
 
 LogFn = Callable[[str], None]
@@ -58,13 +59,11 @@ class GeneratorResource(dg.ConfigurableResource):
         cfg = exp.roles().get(role)
         if cfg is None:
             raise ConfigError(f"experiment {exp.name!r} has no `{role}:` block")
-        price = exp.price_of(cfg)
+        price = _listed_price(exp, cfg, log)
         discounted = price and Price(
             price.input_per_mtok, price.output_per_mtok, exp.batch_discount if cfg.batch else 1.0
         )
         cache = self._cache()
-        if cfg.remote and price is None and log:
-            log(f"no price for {cfg.model!r} under `prices:`: its cost is reported as 0")
         try:
             backend = self._backend(exp, role, cfg, discounted, cache, log)
         except BaseException:
@@ -80,21 +79,23 @@ class GeneratorResource(dg.ConfigurableResource):
         from synth_assets.embed.session import EmbeddingSession, LocalEmbeddings
 
         cfg = exp.embedder
-        if not cfg.remote:
-            local = LocalEmbeddings(embedder(local_spec(cfg.backend, cfg.model)))
-            return EmbeddingSession(local, self._cache(), log, owns_cache=True, progress=progress)
+        backend = (
+            self._endpoint(exp, cfg, log)
+            if cfg.remote
+            else LocalEmbeddings(embedder(local_spec(cfg.backend, cfg.model)))
+        )
+        return EmbeddingSession(backend, self._cache(), log, owns_cache=True, progress=progress)
+
+    def _endpoint(self, exp: Experiment, cfg: EmbedderConfig, log: LogFn | None) -> EmbeddingsEndpoint:
         from synth_assets.embed.endpoint import EmbeddingsEndpoint
         from synth_assets.llm.openai_backend import OpenAIAPI
 
-        price = exp.price_of(cfg)
-        if price is None and log:
-            log(f"no price for {cfg.model!r} under `prices:`: its cost is reported as 0")
+        price = _listed_price(exp, cfg, log)
         policy = cfg.dispatch_policy()
         api = OpenAIAPI(cfg.model, self._key(exp, "embedder", cfg), cfg.base_url, cfg.timeout_s, worker_count(policy))
-        endpoint = EmbeddingsEndpoint(
+        return EmbeddingsEndpoint(
             api, policy, price and Price(price.input_per_mtok, 0.0), cfg.batch_size, cfg.dimensions
         )
-        return EmbeddingSession(endpoint, self._cache(), log, owns_cache=True, progress=progress)
 
     def _cache(self) -> ResponseCache | None:
         if self.cache_url:
@@ -137,3 +138,11 @@ class GeneratorResource(dg.ConfigurableResource):
         previous = partition_key(exp.name, round_ - 1)
         artifact = load_student(self.artifacts_dir, previous)
         return StudentGenerator(artifact.model, f"student:{previous}@{artifact.lineage.get('version', '?')}")
+
+
+def _listed_price(exp: Experiment, cfg: BackendConfig | EmbedderConfig, log: LogFn | None) -> ModelPrice | None:
+    """The model's price from `prices:`; a remote model without one is logged (its cost shows as 0)."""
+    price = exp.price_of(cfg)
+    if cfg.remote and price is None and log:
+        log(f"no price for {cfg.model!r} under `prices:`: its cost is reported as 0")
+    return price

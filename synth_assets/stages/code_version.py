@@ -33,8 +33,10 @@ def _path(module: str) -> Path | None:
 
 
 @lru_cache(maxsize=256)
-def _imports(module: str, path: Path) -> frozenset[str]:
-    """Modules named by import statements anywhere in the file (imports inside functions too)."""
+def imported_modules(module: str, path: Path) -> frozenset[str]:
+    """Modules named by import statements anywhere in the file (imports inside functions too);
+    for `from pkg import name`, `pkg.name` too, in case `name` is a module. The package-graph
+    test reads the same."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -61,7 +63,7 @@ def logic_modules(module: str) -> tuple[str, ...]:
         if path is None:
             continue
         seen.add(name)
-        todo.extend(m for m in _imports(name, path) if _decides_rows(m) and m not in seen)
+        todo.extend(m for m in imported_modules(name, path) if _decides_rows(m) and m not in seen)
     return tuple(sorted(seen))
 
 

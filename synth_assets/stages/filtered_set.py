@@ -27,7 +27,7 @@ def filter_traces(
     human_texts: list[str] | None = None,
     embed: EmbedFn | None = None,
 ) -> pd.DataFrame:
-    decided = run_funnel(verified, pool, cfg, human_texts, **({"embed": embed} if embed else {}))
+    decided = run_funnel(verified, pool, cfg, human_texts, embed)
     scope = RowScope(NAME, experiment, round_, run_id)
     rows = []
     for r in decided.to_dict("records"):
