@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from synth_assets.cli import app
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.settings import Settings
-from synth_assets_tests.conftest import use_slow_remote_generator
+from synth_assets_tests.conftest import STOP_BOUND_S, use_slow_remote_generator
 from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
 runner = CliRunner()
@@ -67,7 +67,7 @@ def test_run_one_round_prints_the_table_and_warehouse(tiny_settings: Settings) -
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_run_interrupted_mid_stage_exits_within_5s_with_one_line(tiny_settings: Settings, sig: int) -> None:
+def test_run_interrupted_mid_stage_exits_promptly_with_one_line(tiny_settings: Settings, sig: int) -> None:
     """Ctrl-C during a generation stage of `synth run`: Dagster's interrupt handling and ours
     together still stop the process in time, say what was kept, and leave it in the cache."""
     with LoopbackLLMServer(latency_s=0.3) as server:
@@ -88,7 +88,7 @@ def test_run_interrupted_mid_stage_exits_within_5s_with_one_line(tiny_settings: 
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=60)
         elapsed = time.monotonic() - start
-    assert elapsed < 5 and proc.returncode == 128 + sig, out + err
+    assert elapsed < STOP_BOUND_S and proc.returncode == 128 + sig, out + err
     [line] = [ln for ln in out.splitlines() if ln.startswith("interrupted")]
     assert "generated_instructions" in line and "answers kept in the response cache" in line
     kept = int(re.search(r"([\d,]+) answers kept", line).group(1).replace(",", ""))

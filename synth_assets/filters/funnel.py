@@ -29,7 +29,7 @@ from synth_assets.filters.semantic_duplicates import (
     clustered_duplicates,
     pool_duplicates,
 )
-from synth_assets.filters.text_rules import length_ok, normalized
+from synth_assets.filters.text_rules import length_ok, normalized, word_count
 from synth_assets.verify.ground_truth import is_reward_hacking
 
 DECISION_COLUMNS = ("kept", "drop_reason", "drop_detail", "novelty_rouge_l", "near_duplicate_of", "perplexity")
@@ -109,11 +109,18 @@ class Step:
 
 
 def _generation_error(f: Funnel) -> None:
-    f.drop(f.out["error"].notna() | (f.out["response"].fillna("").str.strip() == ""), f.out["error"])
+    f.drop(
+        f.out["error"].notna() | (f.out["response"].fillna("").str.strip() == ""),
+        f.out["error"].fillna("empty response"),
+    )
 
 
 def _truncated(f: Funnel) -> None:
-    f.drop(f.out["finish_reason"] == "length")
+    f.drop(f.out["finish_reason"] == "length", _constant(f, "finish_reason 'length': cut off at max_tokens"))
+
+
+def _constant(f: Funnel, detail: str) -> pd.Series:
+    return pd.Series(detail, index=f.out.index, dtype=object)
 
 
 def _reward_hacking(f: Funnel) -> None:
@@ -121,14 +128,28 @@ def _reward_hacking(f: Funnel) -> None:
 
 
 def _verification(f: Funnel) -> None:
-    f.drop(f.out["verdict"].isin(["failed", "no_answer", "inconsistent"]), f.out["evidence"])
+    evidence = f.out["evidence"].fillna("").map(lambda e: f": {e}" if e else "")
+    f.drop(f.out["verdict"].isin(["failed", "no_answer", "inconsistent"]), f.out["verdict"] + evidence)
 
 
 def _length(f: Funnel) -> None:
     cfg = f.cfg
     instruction_ok = _per_distinct(f.out["instruction"], lambda t: length_ok(t, cfg.min_words, cfg.max_words))
-    f.drop(f.generated & ~instruction_ok.astype(bool))
-    f.drop(~f.out["response"].fillna("").map(lambda t: length_ok(t, 1, cfg.max_words * 4)))
+    words = f.out["instruction"].map(word_count)
+    f.drop(
+        f.generated & ~instruction_ok.astype(bool),
+        words.map(lambda n: _outside("instruction", n, cfg.min_words, cfg.max_words)),
+    )
+    response = f.out["response"].fillna("")
+    words = response.map(word_count)
+    f.drop(
+        ~response.map(lambda t: length_ok(t, 1, cfg.max_words * 4)),
+        words.map(lambda n: _outside("response", n, 1, cfg.max_words * 4)),
+    )
+
+
+def _outside(field: str, words: int, low: int, high: int) -> str:
+    return f"{field} has {words} words, outside {low}-{high}"
 
 
 def _self_instruct_rules(f: Funnel) -> None:
@@ -147,7 +168,10 @@ def _garbage(f: Funnel) -> None:
 
 def _exact_duplicate(f: Funnel) -> None:
     alive = f.alive()
-    f.drop(alive & f.keys.where(alive).duplicated(keep="first"))
+    keys = f.keys[alive]
+    first = f.out.loc[keys.index, "id"].groupby(keys.to_numpy(), sort=False).first()  # key -> its first row's id
+    detail = keys.map(first).map(lambda twin: f"the same normalised instruction and response as {twin}")
+    f.drop(alive & f.keys.where(alive).duplicated(keep="first"), detail.reindex(f.out.index))
 
 
 def _near_duplicate(f: Funnel) -> None:

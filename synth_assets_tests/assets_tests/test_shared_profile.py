@@ -14,11 +14,12 @@ from synth_assets.storage.previous_round import partition_key
 from synth_assets.storage.warehouse_file import open_configured
 from synth_assets_tests.assets_tests.graph import Graph
 from synth_assets_tests.conftest import TINY
-from synth_assets_tests.support.postgres import server_bin, throwaway_postgres
+from synth_assets_tests.support.postgres import throwaway_postgres
+from synth_assets_tests.support.requirements import needs_postgres
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(server_bin() is None, reason="PostgreSQL server binaries are not installed"),
+    needs_postgres,
 ]
 STUDENT = copy.deepcopy(TINY)  # the n-gram student writes: the pipeline's cost, not a model's
 STUDENT["defaults"]["generator"] = {"backend": "student", "instruction_max_tokens": 48, "trace_max_tokens": 48}

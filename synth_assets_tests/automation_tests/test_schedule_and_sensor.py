@@ -51,6 +51,18 @@ def test_sensor_chains_rounds_and_a_second_evaluation_emits_nothing(setup) -> No
     assert requests == []
 
 
+def test_a_rematerialized_round_runs_the_next_round_again(setup) -> None:
+    """Round 0 made again (a fix, a new generator): round 1 was built on the old mix, so it is
+    requested again, under a run key of its own (a run key per materialization event)."""
+    defs, resources, instance, _ = setup
+    _mat(instance, "final_mix", "acc|0")
+    [first], cursor = _evaluate_sensor(defs, resources, instance)
+    _mat(instance, "final_mix", "acc|0")
+    [again], cursor = _evaluate_sensor(defs, resources, instance, cursor)
+    assert first.partition_key == again.partition_key == "acc|1" and first.run_key != again.run_key
+    assert _evaluate_sensor(defs, resources, instance, cursor)[0] == []
+
+
 def test_sensor_starts_round_zero_everywhere_after_a_human_data_refresh(setup) -> None:
     defs, resources, instance, _ = setup
     _mat(instance, "human_seeds", version="abc")

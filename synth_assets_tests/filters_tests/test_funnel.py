@@ -67,6 +67,28 @@ def test_each_step_drops_with_its_reason_and_counts_add_up() -> None:
     assert counts["entering"] == counts["kept"] + sum(counts[f"dropped:{s}"] for s in STEPS)
     assert out.loc[0, "novelty_rouge_l"] < 0.7 < out.loc[1, "novelty_rouge_l"]
     assert out.loc[9, "near_duplicate_of"] == out.loc[2, "id"]
+    details = out["drop_detail"].tolist()  # every dropped row says what its step saw
+    assert details[1].startswith("ROUGE-L 0.") and "with the pool or an earlier task" in details[1]
+    assert details[3] == f"the same normalised instruction and response as {out.loc[2, 'id']}"
+    assert details[4] == "instruction has 1 words, outside 3-150"
+    assert details[5] == "failed" and details[6] == "TimeoutError"
+    assert details[8] == "finish_reason 'length': cut off at max_tokens"
+    assert details[9].startswith("Jaccard ") and [details[i] for i in (0, 2, 7)] == [None, None, None]
+
+
+def test_a_judge_score_below_the_threshold_drops_the_row_with_its_score() -> None:
+    rows = pd.DataFrame(
+        [
+            _trace("t1", "Explain why the sky looks blue", "Light scatters.", judge_score=3.0),
+            _trace("t2", "Explain why leaves turn red", "Pigments show.", judge_score=8.0),
+            _trace("t3", "Explain how a bicycle balances", "It steers.", judge_score=None),  # unjudged: kept
+            _trace("t4", "Explain why bread rises in the oven", "", judge_score=1.0),  # an earlier step's
+        ]
+    )
+    out = run_funnel(rows, pool_of(), _cfg(judge_threshold=6))
+    assert out["drop_reason"].tolist() == ["judge_score", None, None, "generation_error"]
+    assert out["drop_detail"].tolist() == ["judge score 3 below 6", None, None, "empty response"]
+    assert run_funnel(rows, pool_of(), _cfg())["drop_reason"].tolist() == [None, None, None, "generation_error"]
 
 
 def test_all_traces_of_a_task_share_the_novelty_decision() -> None:
@@ -119,6 +141,7 @@ def test_heuristics_perplexity_and_diversity_steps_name_what_they_saw() -> None:
     assert survivors["drop_detail"].dropna().str.startswith("Jaccard distance").all()
     counts = funnel_counts(out)
     assert counts["entering"] == sum(v for k, v in counts.items() if k.startswith("dropped:")) + counts["kept"]
+    assert out.loc[out["drop_reason"].notna(), "drop_detail"].map(bool).all()
 
 
 HUMAN_WORDS = ["kettle", "lamp", "bicycle", "clock", "radio", "fridge", "stove", "phone"]

@@ -15,6 +15,7 @@ from synth_assets_tests.llm_tests.remote import backend
 from synth_assets_tests.llm_tests.session_child import open_cache, requests
 from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 from synth_assets_tests.support.postgres import new_database, server_bin, throwaway_postgres
+from synth_assets_tests.support.requirements import needs_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def postgres():
     if server_bin() is None:
-        pytest.skip("PostgreSQL server binaries are not installed")
+        pytest.skip(needs_postgres.kwargs["reason"])
     with throwaway_postgres() as url:
         yield url
 

