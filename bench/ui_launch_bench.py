@@ -165,7 +165,7 @@ def main() -> int:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from synth_assets.experiments import load_experiments
-    from synth_assets.instance import ensure_instance_config
+    from synth_assets.instance import create_storage, ensure_instance_config
 
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp, ExitStack() as stack:
         data, home = Path(tmp) / "data", Path(tmp) / "home"
@@ -173,6 +173,7 @@ def main() -> int:
             shutil.copytree(ROOT / "data" / part, data / part)
         shutil.copy(ROOT / "data" / "experiments.yaml", data / "experiments.yaml")
         ensure_instance_config(home)
+        create_storage(home)
         env = {**os.environ, "SYNTH_DATA_DIR": str(data), "DAGSTER_HOME": str(home)}
         partitions = [f"{e.name}|0" for e in load_experiments(data / "experiments.yaml").experiments]
 

@@ -17,7 +17,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from synth_assets.experiments import ConfigError, ExperimentsFile, load_experiments
-from synth_assets.instance import ensure_instance_config
+from synth_assets.instance import create_storage, ensure_instance_config
 from synth_assets.seeds.loaders import SeedFileError, load_instruction_tasks, load_math_problems
 from synth_assets.settings import Settings, SettingsError
 from synth_assets.storage.warehouse_file import WarehouseError, open_configured
@@ -161,6 +161,7 @@ def init() -> None:
     console.print(f"{home / 'dagster.yaml'}: {'written' if written else 'kept (already there)'}", highlight=False)
     if settings.shared:
         _prepare_shared_storage(settings)
+    create_storage(home)
 
 
 def _prepare_shared_storage(settings: Settings) -> None:

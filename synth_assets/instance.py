@@ -73,3 +73,16 @@ def ensure_instance_config(home: Path, cores: int | None = None, shared: bool = 
     header = "# Written by synth-assets for this machine; edit freely, it is never overwritten.\n"
     path.write_text(header + yaml.safe_dump(instance_config(cores, shared), sort_keys=False))
     return True
+
+
+def create_storage(home: Path) -> None:
+    """Open the instance once so its storage exists before the webserver, the daemon and their
+    code servers start together: each of them creates a missing SQLite schedule database on its
+    own, and two that stamp its schema at once leave two alembic heads, after which every one of
+    them fails to load the code location (seen in a test run under load; dagster issue #27390)."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.get_runs(limit=1)
+        instance.schedule_storage  # noqa: B018 (created when first read)
+        instance.event_log_storage  # noqa: B018

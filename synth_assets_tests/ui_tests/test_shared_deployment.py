@@ -16,7 +16,7 @@ import pytest
 import yaml
 from dagster_graphql import DagsterGraphQLClient
 
-from synth_assets.instance import ensure_instance_config
+from synth_assets.instance import create_storage, ensure_instance_config
 from synth_assets.settings import Settings
 from synth_assets.storage.warehouse_file import open_configured
 from synth_assets_tests.conftest import PROJECT_DATA, TINY
@@ -62,6 +62,9 @@ def test_queued_rounds_run_in_separate_workers_sharing_only_postgres_and_the_dat
         env = {"SYNTH_PROFILE": "shared", "SYNTH_POSTGRES_URL": url, "SYNTH_DATA_DIR": str(data)}
         settings = Settings.from_env({**env, "DAGSTER_HOME": str(home)})
         ensure_instance_config(home, cores=2, shared=True)
+        with pytest.MonkeyPatch.context() as mp:  # as `synth init` does, where the URL is in the environment
+            mp.setenv("SYNTH_POSTGRES_URL", url)
+            create_storage(home)
         assert yaml.safe_load((home / "dagster.yaml").read_text())["storage"]["postgres"]
         with webserver_and_daemon(home, env, tmp_path) as port:
             client = DagsterGraphQLClient("127.0.0.1", port_number=port)

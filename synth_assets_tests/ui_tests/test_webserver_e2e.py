@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 from dagster_graphql import DagsterGraphQLClient
 
-from synth_assets.instance import ensure_instance_config
+from synth_assets.instance import create_storage, ensure_instance_config
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.settings import Settings
 from synth_assets_tests.conftest import STOP_BOUND_S, use_slow_remote_generator
@@ -36,7 +36,8 @@ query ($partition: String!) {
 @pytest.fixture
 def webserver(tiny_settings: Settings, tmp_path: Path):
     home = tmp_path / "dagster_home"
-    ensure_instance_config(home)  # what a new user gets: queued runs, the generation pool
+    ensure_instance_config(home)  # what `synth init` gives a new user: queued runs, the generation pool
+    create_storage(home)
     with webserver_and_daemon(home, {"SYNTH_DATA_DIR": str(tiny_settings.data_dir)}, tmp_path) as port:
         yield port, home
 
