@@ -12,21 +12,25 @@ export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
 .PHONY: setup sandbox postgres-binaries run test lint ui clean
 
+# $(call apt_install,PACKAGE,WHAT): install a Debian package where we may (root with apt, the
+# package lists refreshed once if the first try fails); elsewhere one line says what to install.
+define apt_install
+{ if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	echo "installing $(1) ($(2))"; \
+	apt-get install -y -qq $(1) >/dev/null 2>&1 || \
+		{ apt-get update -qq >/dev/null && apt-get install -y -qq $(1) >/dev/null; }; \
+else \
+	echo "missing Debian's $(1) ($(2)): sudo apt-get install $(1)"; \
+fi; }
+endef
+
 setup: $(VENV)/.installed sandbox
 
 # Code verification runs model code under bubblewrap (Debian's `bubblewrap` package). Installed
 # here when we may (root with apt); otherwise one line says what to install. Without it, code
 # checks are refused (never passed), unless an experiment sets verify.allow_weak_isolation.
 sandbox:
-	@command -v bwrap >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing bubblewrap (the code-verification sandbox)"; \
-			apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
-				{ apt-get update -qq >/dev/null && apt-get install -y -qq bubblewrap >/dev/null; }; \
-		else \
-			echo "code verification needs bubblewrap: sudo apt-get install bubblewrap"; \
-		fi; \
-	}
+	@command -v bwrap >/dev/null 2>&1 || $(call apt_install,bubblewrap,the code-verification sandbox)
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -48,15 +52,8 @@ run: setup
 # (Debian's `postgresql` package; nothing is started as a service). Under CI a missing one fails
 # those tests instead of skipping them.
 postgres-binaries:
-	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing PostgreSQL's server binaries (for the shared-profile tests)"; \
-			apt-get install -y -qq postgresql >/dev/null 2>&1 || \
-				{ apt-get update -qq >/dev/null && apt-get install -y -qq postgresql >/dev/null; }; \
-		else \
-			echo "the shared-profile tests need PostgreSQL's server binaries: sudo apt-get install postgresql"; \
-		fi; \
-	}
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || \
+		$(call apt_install,postgresql,the shared-profile tests' PostgreSQL server binaries)
 
 test: setup postgres-binaries
 	$(BIN)/ruff check .

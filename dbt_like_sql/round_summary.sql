@@ -1,17 +1,13 @@
 -- materialized: table
--- Per experiment and round: rows per stage, verified rate over traces that had ground truth,
+-- Per experiment and round: rows per stage, verified rate over traces that had ground truth
+-- (from verification_rollup, generated from verify/verdicts.py),
 -- traces that gamed their tests (reward hacking), rows kept by the filter funnel, and the human
 -- fraction of the training mix.
 with
 seeds as (select experiment, round, count(*) as n from main.seed_set group by all),
 gen as (select experiment, round, count(*) as n from main.generated_instructions group by all),
 traces as (select experiment, round, count(*) as n from main.cot_traces group by all),
-ver as (
-    select experiment, round,
-           count(*) filter (where verifier <> 'none') as checkable,
-           count(*) filter (where verdict = 'passed') as passed
-    from main.verified_traces group by all
-),
+ver as (select * from main.verification_rollup),  -- the one definition of the verified rate
 filt as (
     select experiment, round,
            count(*) filter (where kept) as kept,
@@ -28,9 +24,9 @@ select
     seeds.n as seed_set,
     coalesce(gen.n, 0) as generated_instructions,
     coalesce(traces.n, 0) as cot_traces,
-    coalesce(ver.checkable, 0) as checkable_traces,
-    coalesce(ver.passed, 0) as verified_traces,
-    round(ver.passed / nullif(ver.checkable, 0), 3) as verified_rate,
+    coalesce(ver.checkable_traces, 0) as checkable_traces,
+    coalesce(ver.verified_traces, 0) as verified_traces,
+    ver.verified_rate,
     coalesce(filt.reward_hacking, 0) as reward_hacking,
     coalesce(filt.kept, 0) as filtered_kept,
     coalesce(mix.n, 0) as final_mix,

@@ -7,6 +7,7 @@ import warnings
 import dagster as dg
 
 from synth_assets.assets import human_data
+from synth_assets.assets.audit_job import audit_job
 from synth_assets.assets.checks import build_human_check, build_stage_check, lineage_unbroken
 from synth_assets.assets.collapse import build_collapse_assets, collapse_report
 from synth_assets.assets.exports import build_export_assets
@@ -94,7 +95,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=assets,
         asset_checks=build_checks(assets, experiments),
-        jobs=[human_job, round_job, nightly_job, sql_job, report_job],
+        jobs=[human_job, round_job, nightly_job, sql_job, report_job, audit_job],
         schedules=[build_nightly_schedule(nightly_job, round_keys)],
         sensors=[build_round_chain_sensor(round_job)],
         resources=build_resources(settings),

@@ -15,7 +15,7 @@ import pandas as pd
 from synth_assets.definitions import HUMAN_DATA_JOB, REPORT_JOB, ROUND_JOB
 from synth_assets.experiments import Experiment, ExperimentsFile
 from synth_assets.settings import Settings
-from synth_assets.sql_files import sql
+from synth_assets.sql_files import create_statement, sql
 from synth_assets.storage.previous_round import latest_materialization, partition_key
 from synth_assets.storage.warehouse_file import open_configured
 
@@ -138,5 +138,10 @@ def collapse_summary(settings: Settings) -> pd.DataFrame:
 
 
 def round_summary(settings: Settings) -> pd.DataFrame:
+    """Live from the stage tables (the `verification_rollup` view made first, as the audit makes
+    `lineage_nodes`, so a warehouse whose SQL models never ran still answers)."""
+    from synth_assets.warehouse_models import verification_rollup_model
+
     with open_configured(settings) as conn:
+        conn.execute(create_statement(verification_rollup_model()))
         return conn.execute(sql("round_summary")).fetchdf()

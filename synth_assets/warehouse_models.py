@@ -1,30 +1,48 @@
-"""Every SQL model of the warehouse: the files in `dbt_like_sql/` and the two generated from the
+"""Every SQL model of the warehouse: the files in `dbt_like_sql/` and those generated from the
 registries (`lineage_nodes` from the stage declarations, `funnel_rollup` from the funnel's
-steps), so a new stage or filter step needs no SQL edit."""
+steps, `verification_rollup` from the verdicts and the verifiers that count in the verified
+rate), so a new stage, filter step or verifier needs no SQL edit."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 
 from synth_assets.filters import funnel
 from synth_assets.lineage import lineage_nodes_model
 from synth_assets.sql_files import SQL_DIR, SqlModel, load_models
+from synth_assets.verify import verdicts
+
+
+def _generated(
+    name: str, sql: str, deps: tuple[str, ...], description: str, source: ModuleType, view: bool = False
+) -> SqlModel:
+    """A model whose SQL a registry writes; `source` is the module it is generated from."""
+    return SqlModel(name, sql, deps, "view" if view else "table", description, Path(str(source.__file__)))
 
 
 def funnel_rollup_model() -> SqlModel:
-    return SqlModel(
-        name="funnel_rollup",
-        sql=funnel.rollup_sql(),
-        deps=("filtered_set",),
-        materialized="table",
-        description="The filter funnel per experiment and round: rows entering, dropped per step, kept "
-        "(generated from the funnel's steps).",
-        path=Path(funnel.__file__),
+    description = "The filter funnel per experiment and round: rows entering, dropped per step, kept "
+    return _generated(
+        "funnel_rollup",
+        funnel.rollup_sql(),
+        ("filtered_set",),
+        description + "(generated from the funnel's steps).",
+        funnel,
+    )
+
+
+def verification_rollup_model() -> SqlModel:
+    """A view: `round_summary` and `synth run` read it live."""
+    description = "Verdicts per experiment and round and the verified rate: passed over traces a ground-truth "
+    description += "verifier checked (generated from verify/verdicts.py)."
+    return _generated(
+        "verification_rollup", verdicts.rollup_sql(), ("verified_traces",), description, verdicts, view=True
     )
 
 
 def all_models(folder: Path = SQL_DIR) -> list[SqlModel]:
-    generated = [lineage_nodes_model(), funnel_rollup_model()]
+    generated = [lineage_nodes_model(), funnel_rollup_model(), verification_rollup_model()]
     files = load_models(folder)
     clash = {m.name for m in files} & {m.name for m in generated}
     if clash:

@@ -12,7 +12,10 @@ from synth_assets.warehouse_models import all_models
 
 def test_project_models_and_their_derived_dependencies() -> None:
     models = {m.name: m for m in all_models()}
-    assert {"round_summary", "funnel_rollup", "lineage_nodes", "lineage_summary"} <= set(models)
+    assert {"round_summary", "funnel_rollup", "lineage_nodes", "lineage_summary", "verification_rollup"} <= set(models)
+    assert models["round_summary"].deps == (
+        "cot_traces", "filtered_set", "final_mix", "generated_instructions", "seed_set", "verification_rollup",
+    )  # fmt: skip
     assert models["lineage_summary"].deps == ("final_mix", "lineage_nodes")
     assert models["lineage_nodes"].materialized == "view"
     assert "row_ancestry" not in models  # parameterised queries are not models

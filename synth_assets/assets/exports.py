@@ -1,5 +1,5 @@
-"""Per round: DPO preference pairs as a table, and the round's training files (SFT from final_mix,
-DPO from the pairs) as JSONL and Parquet under `data/exports/<experiment>/<round>/`."""
+"""Per round: the round's training files (SFT from final_mix, DPO from the `preference_pairs`
+stage) as JSONL and Parquet under `data/exports/<experiment>/<round>/`, with a dataset card."""
 
 from dataclasses import replace
 from pathlib import Path
@@ -7,9 +7,8 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from synth_assets import schemas
-from synth_assets.assets.metadata import markdown_table, round_asset_args, table_metadata
-from synth_assets.assets.partitions import PARTITION_EXPR, resolve
+from synth_assets.assets.metadata import markdown_table, round_asset_args
+from synth_assets.assets.partitions import resolve
 from synth_assets.audit import ensure_lineage_view
 from synth_assets.core.files import write_text
 from synth_assets.core.rows import content_hash, nullable
@@ -20,45 +19,14 @@ from synth_assets.export.formats import dpo_record, sft_record
 from synth_assets.filters.funnel import funnel_counts
 from synth_assets.resources.pipeline_config import PipelineConfig
 from synth_assets.sql_files import sql
-from synth_assets.stages.preference_pairs import preference_pairs as build_pairs
 from synth_assets.stages.verified_traces import verification_stats
 from synth_assets.storage.warehouse import WarehouseResource
-from synth_assets.verify.ground_truth import GROUND_TRUTH_NAMES
 
 GROUP = "exports"
 
 
 def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    return [_pairs_asset(partitions), _files_asset(partitions)]
-
-
-def _pairs_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    common = round_asset_args(partitions, GROUP, __name__, "synth_assets.stages.preference_pairs")
-
-    @dg.asset(
-        **common,
-        kinds={"duckdb", "pandas"},
-        metadata={"partition_expr": PARTITION_EXPR, "dagster/column_schema": schemas.PREFERENCE_PAIRS},
-    )
-    def preference_pairs(
-        context: dg.AssetExecutionContext, pipeline_config: PipelineConfig, filtered_set: pd.DataFrame
-    ) -> dg.Output:
-        """(prompt, chosen, rejected) for DPO: per task checked against ground truth, a passing
-        trace that survived the funnel against a trace that failed verification."""
-        exp, round_ = resolve(context, pipeline_config.experiments())
-        df = build_pairs(filtered_set, exp.name, round_, context.run.run_id)
-        checked = filtered_set[filtered_set["verifier"].isin(GROUND_TRUTH_NAMES)]
-        return dg.Output(
-            df,
-            metadata={
-                **table_metadata(df),
-                "pairs": dg.MetadataValue.md(markdown_table(df, ["task_id", "prompt", "chosen", "rejected"], 5)),
-                "tasks_paired": dg.MetadataValue.int(df["task_id"].nunique() if len(df) else 0),
-                "tasks_checked": dg.MetadataValue.int(checked["task_id"].nunique()),
-            },
-        )
-
-    return preference_pairs
+    return [_files_asset(partitions)]
 
 
 def _files_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:

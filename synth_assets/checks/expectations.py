@@ -21,8 +21,8 @@ from great_expectations.expectations.row_conditions import Column
 
 from synth_assets.filters.funnel import STEP_NAMES
 from synth_assets.verify.ground_truth import VERIFIER_NAMES
+from synth_assets.verify.verdicts import VERDICTS
 
-VERDICTS = ["passed", "failed", "no_answer", "unverifiable", "consistent", "inconsistent", "judged"]
 SAMPLE = 5
 
 
@@ -46,7 +46,8 @@ def _context() -> Any:
 
 def contract_suite(schema: dg.TableSchema, partitioned: bool, human: bool = False) -> list[gxe.Expectation]:
     """The rules follow from the declared columns: a table with `verdict` gets the verdict
-    domains, one with `drop_reason` the funnel's steps; `human` tables only human rows."""
+    domains, one with `drop_reason` the funnel's steps, one with `prompt`, `chosen` and
+    `rejected` (preference pairs) non-empty texts; `human` tables only human rows."""
     cols = [c.name for c in schema.columns]
     # Failed generation calls are kept as rows with `failure` set and no instruction.
     tasks_only = {"row_condition": Column("failure").is_null()} if "failure" in cols else {}
@@ -56,10 +57,15 @@ def contract_suite(schema: dg.TableSchema, partitioned: bool, human: bool = Fals
         gxe.ExpectColumnValuesToBeUnique(column="id"),
         gxe.ExpectColumnValuesToBeInSet(column="origin", value_set=["human", "synthetic"]),
         gxe.ExpectColumnValuesToNotBeNull(column="run_id"),
-        gxe.ExpectColumnValuesToNotBeNull(column="instruction", **tasks_only),
-        gxe.ExpectColumnValueLengthsToBeBetween(column="instruction", min_value=1, **tasks_only),
         gxe.ExpectColumnValuesToNotBeNull(column="generator", row_condition=Column("origin") == "synthetic"),
     ]
+    # the text a row trains on: a task's instruction, or a preference pair's prompt and answers
+    for text in [c for c in ("instruction", "prompt", "chosen", "rejected") if c in cols]:
+        only = tasks_only if text == "instruction" else {}
+        suite += [
+            gxe.ExpectColumnValuesToNotBeNull(column=text, **only),
+            gxe.ExpectColumnValueLengthsToBeBetween(column=text, min_value=1, **only),
+        ]
     if partitioned:
         suite += [
             gxe.ExpectColumnValuesToNotBeNull(column="experiment"),
@@ -67,7 +73,7 @@ def contract_suite(schema: dg.TableSchema, partitioned: bool, human: bool = Fals
         ]
     if "verdict" in cols:
         suite += [
-            gxe.ExpectColumnValuesToBeInSet(column="verdict", value_set=VERDICTS),
+            gxe.ExpectColumnValuesToBeInSet(column="verdict", value_set=list(VERDICTS)),
             gxe.ExpectColumnValuesToBeInSet(column="verifier", value_set=list(VERIFIER_NAMES)),
         ]
     if "drop_reason" in cols:

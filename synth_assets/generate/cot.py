@@ -46,5 +46,7 @@ def trace_request(
             prompt=math_prompt(instruction, shots), mode="continue", stop=("\n\nQuestion:", "\nQuestion:"), **sampling
         )
     if family == "code":  # HumanEval: the model continues the function after its docstring
-        return GenerationRequest(prompt=instruction, system=CODE_SYSTEM, mode="continue", stop=CODE_STOPS, **sampling)
+        return GenerationRequest(
+            prompt=instruction, system=CODE_SYSTEM, mode="continue", stop=CODE_STOPS, chat_stop=(), **sampling
+        )
     return GenerationRequest(prompt=user_turn(instruction, task_input), system=GENERAL_SYSTEM, mode="chat", **sampling)

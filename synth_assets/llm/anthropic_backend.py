@@ -39,8 +39,8 @@ class AnthropicAPI(HTTPProvider):
         }
         if request.system:
             params["system"] = request.system
-        if request.stop:
-            params["stop_sequences"] = list(request.stop)
+        if request.stop_for_chat:
+            params["stop_sequences"] = list(request.stop_for_chat)
         return params
 
     @staticmethod

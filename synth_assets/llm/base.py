@@ -37,9 +37,16 @@ class GenerationRequest:
     seed: int = 0
     stop: tuple[str, ...] = ()
     sample_index: int = 0
+    # What a chat API stops at when it is not `stop`: HumanEval's continuation stops (`\ndef `)
+    # would cut a chat model's answer, which restates the whole function in a fence.
+    chat_stop: tuple[str, ...] | None = None
 
     def key(self, backend_label: str) -> str:
         return content_hash(backend_label, asdict(self), length=32)
+
+    @property
+    def stop_for_chat(self) -> tuple[str, ...]:
+        return self.stop if self.chat_stop is None else self.chat_stop
 
     def estimated_tokens(self) -> tuple[int, int]:
         """At most this many input and output tokens (see `pricing`)."""

@@ -43,8 +43,8 @@ class OpenAIAPI(HTTPProvider):
             "top_p": request.top_p,
             "seed": request.seed,
         }
-        if request.stop:
-            params["stop"] = list(request.stop)[:MAX_STOP_SEQUENCES]
+        if request.stop_for_chat:
+            params["stop"] = list(request.stop_for_chat)[:MAX_STOP_SEQUENCES]
         return params
 
     @staticmethod

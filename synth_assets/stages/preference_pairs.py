@@ -1,6 +1,9 @@
 """preference_pairs: (prompt, chosen, rejected) for DPO, from tasks whose traces were checked
 against ground truth and came out both ways. The chosen trace passed; the rejected one failed or
-had no answer. Each rejected trace is used once, the chosen ones in turn."""
+had no answer. Each rejected trace is used once, the chosen ones in turn.
+
+A stage like the others: declared, contract-checked, a node of `lineage_nodes`, so a pair's id
+from `dpo.jsonl` audits back through both traces to the human seeds."""
 
 from __future__ import annotations
 
@@ -12,20 +15,23 @@ from synth_assets import schemas
 from synth_assets.core.rows import nullable
 from synth_assets.core.turns import user_turn
 from synth_assets.stages._rows import RowScope, frame
-from synth_assets.verify.ground_truth import GROUND_TRUTH_NAMES
+from synth_assets.stages.spec import Parent, Preview, StageResult, StageRun, StageSpec
+from synth_assets.verify.verdicts import RATE_VERIFIERS, Verdict
 
-REJECTED = ("failed", "no_answer")
+NAME = "preference_pairs"
+REJECTED = (Verdict.FAILED.value, Verdict.NO_ANSWER.value)
 
 
 def preference_pairs(
     filtered: pd.DataFrame, experiment: str, round_: int, run_id: str, max_pairs_per_task: int = 4
 ) -> pd.DataFrame:
-    scope = RowScope("preference_pairs", experiment, round_, run_id)
+    scope = RowScope(NAME, experiment, round_, run_id)
     rows = []
-    checked = filtered[filtered["verifier"].isin(GROUND_TRUTH_NAMES)]
+    checked = filtered[filtered["verifier"].isin(RATE_VERIFIERS)]
     for task_id, traces in checked.sort_values(["task_id", "sample_index"]).groupby("task_id", sort=True):
-        chosen = traces[(traces["verdict"] == "passed") & traces["kept"]].to_dict("records")
-        rejected = traces[traces["verdict"].isin(REJECTED) & traces["error"].isna()].to_dict("records")
+        chosen = traces[(traces["verdict"] == Verdict.PASSED.value) & traces["kept"]].to_dict("records")
+        answered = traces["error"].isna() & (traces["response"].fillna("").str.strip() != "")
+        rejected = traces[traces["verdict"].isin(REJECTED) & answered].to_dict("records")
         if not chosen or not rejected:
             continue
         for good, bad in list(zip(cycle(chosen), rejected, strict=False))[:max_pairs_per_task]:
@@ -47,3 +53,28 @@ def preference_pairs(
                 )
             )
     return frame(rows, schemas.PREFERENCE_PAIRS)
+
+
+def _compute(run: StageRun) -> StageResult:
+    filtered = run["filtered_set"]
+    df = preference_pairs(filtered, run.experiment.name, run.round_, run.run_id)
+    checked = filtered[filtered["verifier"].isin(RATE_VERIFIERS)]
+    return StageResult(
+        df,
+        {
+            "pairs": Preview(df, ("task_id", "prompt", "chosen", "rejected"), 5),
+            "tasks_paired": int(df["task_id"].nunique()) if len(df) else 0,
+            "tasks_checked": int(checked["task_id"].nunique()),
+        },
+    )
+
+
+STAGE = StageSpec(
+    name=NAME,
+    description="(prompt, chosen, rejected) for DPO: per task checked against ground truth, a passing trace "
+    "that survived the funnel against a trace that failed verification.",
+    schema=schemas.PREFERENCE_PAIRS,
+    parents=(Parent("filtered_set"),),
+    compute=_compute,
+    config=lambda exp: None,
+)

@@ -3,7 +3,15 @@ the assets, their checks, the lineage map and the `lineage_nodes` model follow f
 
 from __future__ import annotations
 
-from synth_assets.stages import cot_traces, filtered_set, final_mix, generated_instructions, seed_set, verified_traces
+from synth_assets.stages import (
+    cot_traces,
+    filtered_set,
+    final_mix,
+    generated_instructions,
+    preference_pairs,
+    seed_set,
+    verified_traces,
+)
 from synth_assets.stages.spec import StageSpec
 
 PIPELINE: tuple[StageSpec, ...] = (
@@ -13,6 +21,7 @@ PIPELINE: tuple[StageSpec, ...] = (
     verified_traces.STAGE,
     filtered_set.STAGE,
     final_mix.STAGE,
+    preference_pairs.STAGE,
 )
 STAGES: tuple[str, ...] = tuple(s.name for s in PIPELINE)
 

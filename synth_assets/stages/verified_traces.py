@@ -20,17 +20,17 @@ from synth_assets.core.seeding import derived_seed
 from synth_assets.llm.base import TextGenerator
 from synth_assets.stages._rows import RowScope, frame
 from synth_assets.stages.spec import Parent, StageResult, StageRun, StageSpec
-from synth_assets.verify import extract_answer
 from synth_assets.verify.ground_truth import (
     GROUND_TRUTH,
-    GROUND_TRUTH_NAMES,
     check_many,
     has_ground_truth,
     is_reward_hacking,
 )
 from synth_assets.verify.judge import judge_evidence, judge_request
+from synth_assets.verify.math_answers import derived_answer
 from synth_assets.verify.sandbox import SandboxPolicy
 from synth_assets.verify.self_consistency import vote
+from synth_assets.verify.verdicts import RATE_VERIFIERS
 
 NAME = "verified_traces"
 _CARRIED = (
@@ -81,19 +81,21 @@ def verdicts_for(traces: list[dict], policy: SandboxPolicy | None = None) -> lis
 
 
 def _self_consistency(traces: list[dict], verdicts: list[dict], threshold: float) -> None:
-    """Math tasks without a reference: the task's samples vote on the answer."""
+    """Math tasks without a reference: the task's samples vote on the answer; only samples
+    that derive their answer vote (word salad that ends on a number agrees with nothing)."""
     by_task: dict[str, list[int]] = defaultdict(list)
     for i, (t, v) in enumerate(zip(traces, verdicts, strict=True)):
         if t["family"] == "math" and v["verifier"] == "none" and v["verdict"] == "unverifiable":
             by_task[t["task_id"]].append(i)
     for rows in by_task.values():
-        answers = [extract_answer(traces[i]["response"])[0] for i in rows]
-        for i, answer, ballot in zip(rows, answers, vote(answers, threshold), strict=True):
+        derived = [derived_answer(traces[i]["response"]) for i in rows]
+        answers = [answer for answer, _ in derived]
+        for i, (answer, why), ballot in zip(rows, derived, vote(answers, threshold), strict=True):
             verdicts[i] = {
                 "verdict": ballot.verdict,
                 "verifier": "self_consistency",
                 "extracted_answer": answer,
-                "evidence": ballot.evidence,
+                "evidence": ballot.evidence if why is None else f"casts no vote: {why}",
             }
 
 
@@ -150,8 +152,9 @@ def verify_traces(
 
 
 def verification_stats(verified: pd.DataFrame) -> dict[str, float | int]:
-    """Verified rate is over traces that could be checked, so unverifiable rows don't dilute it."""
-    checkable = verified[verified["verifier"].isin(GROUND_TRUTH_NAMES)]
+    """Verified rate is over traces a ground-truth verifier checked (`verify/verdicts.py`, the
+    same definition the SQL's `verification_rollup` is generated from)."""
+    checkable = verified[verified["verifier"].isin(RATE_VERIFIERS)]
     passed = int((checkable["verdict"] == "passed").sum())
     tasks = checkable.groupby("task_id")["verdict"].apply(lambda v: (v == "passed").any())
     return {

@@ -44,10 +44,12 @@ def check_code(
     policy: SandboxPolicy | None = None,
 ) -> CodeVerdict:
     """`reference` is the task's tests as stored in `reference_answer`: JSON with `test` (defining
-    `check(candidate)`) and `entry_point`."""
+    `check(candidate)`) and `entry_point`, and `reference_solution` when the task has one (then
+    the candidate must also agree with it on mutants of the tests' inputs)."""
     if not completion.strip():
         return CodeVerdict(False, "no_answer", "empty completion")
     tests = json.loads(reference)
     program = program_for(prompt, completion)
-    outcome = run_tests(program, tests["test"], tests["entry_point"], prompt, limits, policy)
+    solution = tests.get("reference_solution")
+    outcome = run_tests(program, tests["test"], tests["entry_point"], prompt, limits, policy, solution)
     return CodeVerdict(outcome.passed, outcome.status, outcome.summary)

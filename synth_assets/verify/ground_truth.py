@@ -47,7 +47,7 @@ def _check_code(instruction: str, response: str, reference: str, policy: Sandbox
 
 
 def _check_math(instruction: str, response: str, reference: str, policy: SandboxPolicy | None) -> GroundTruthVerdict:
-    m = check_math_answer(response, reference)
+    m = check_math_answer(response, reference, question=instruction)
     verdict = "passed" if m.passed else ("no_answer" if m.extracted is None else "failed")
     return GroundTruthVerdict(verdict, "math_reference", m.extracted, m.reason)
 

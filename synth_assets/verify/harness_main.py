@@ -3,19 +3,27 @@ sandboxed process, through a proxy. Only plain data comes back (`plain_data`), d
 values this process builds itself, so every comparison the tests make runs on honest objects;
 nothing the candidate can reach decides the verdict. The verdict is one JSON line on stdout.
 
-Reads `{"prompt", "test", "entry_point", "memory_mb", "cpu_s"}` on stdin; argv: the request fd
-(to the candidate) and the reply fd (from it). Standard library only, started with `-I -S`.
+Reads `{"prompt", "test", "entry_point", "memory_mb", "cpu_s"}` on stdin, and optionally
+`reference_solution`: then, once the tests pass, the candidate must also agree with the
+reference on mutants of the tests' inputs (`differential`). argv: the request fd (to the
+candidate) and the reply fd (from it). Standard library only, started with `-I -S`.
 """
 
 import builtins
+import contextlib
+import copy
+import io
 import json
 import os
 import resource
 import select
+import signal
 import sys
+import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import differential
 import plain_data
 
 MAX_LINE = plain_data.MAX_MESSAGE_BYTES
@@ -31,6 +39,14 @@ class CandidateError(Exception):
 
 class CandidateGone(Exception):
     """The candidate's process ended (it exited, or killed itself) in the middle of the tests."""
+
+
+class Differs(Exception):
+    """The candidate passed the tests but disagrees with the reference on another input."""
+
+
+REFERENCE_CALL_S = 0.5  # a mutant the reference cannot answer in this long is not used
+REFERENCE_SHARE = 0.4  # of the harness's CPU limit, spent on the reference at most (prime_fib(n+3) is slow)
 
 
 class Candidate:
@@ -96,6 +112,52 @@ def run(spec, candidate):
     namespace[spec["entry_point"]] = candidate  # some tests call the function by its name
     exec(compile(spec["test"], "<test>", "exec"), namespace)
     namespace["check"](candidate)
+    if spec.get("reference_solution"):
+        return agree_with_reference(spec, candidate)
+    return 0
+
+
+def agree_with_reference(spec, candidate):
+    """Mutants of the tests' inputs that the reference answers: the candidate must give the same
+    outputs. Returns how many inputs were compared; raises Differs on the first disagreement."""
+    namespace = {"__name__": "__reference__"}
+    exec(compile(spec["reference_solution"], "<reference>", "exec"), namespace)
+    reference, name = namespace[spec["entry_point"]], spec["entry_point"]
+    compared = 0
+    budget = time.process_time() + REFERENCE_SHARE * spec["cpu_s"]
+    for args in differential.mutants(differential.visible_inputs(spec["test"]), seed=spec.get("seed", 0)):
+        if time.process_time() > budget:
+            break
+        try:
+            expected = _reference_call(reference, copy.deepcopy(args))
+        except Exception:  # outside the task's contract, or too slow: not an input to judge by
+            continue
+        shown = f"{name}({', '.join(map(repr, args))})"[:200]
+        try:
+            got = candidate(*copy.deepcopy(args))
+        except (RewardHacking, CandidateGone):
+            raise
+        except Exception as exc:
+            said = f"{shown}: the reference returns {expected!r:.80}, the candidate raised {type(exc).__name__}"
+            raise Differs(said) from None
+        if not differential.same_output(expected, got):
+            raise Differs(f"{shown}: the reference returns {expected!r:.80}, the candidate {got!r:.80}")
+        compared += 1
+    return compared
+
+
+def _reference_call(function, args):
+    def stop(*_):
+        raise TimeoutError("reference too slow")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, REFERENCE_CALL_S)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # stdout carries the verdict
+            return function(*args)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def main():
@@ -105,8 +167,11 @@ def main():
     resource.setrlimit(resource.RLIMIT_CPU, (spec["cpu_s"], spec["cpu_s"] + 1))
     candidate = Candidate(spec["entry_point"], int(sys.argv[1]), int(sys.argv[2]))
     try:
-        run(spec, candidate)
-        verdict = {"status": "passed", "reason": "all tests passed"}
+        compared = run(spec, candidate)
+        extra = f", and agreed with the reference on {compared} more inputs" if compared else ""
+        verdict = {"status": "passed", "reason": "all tests passed" + extra}
+    except Differs as exc:
+        verdict = {"status": "failed", "reason": f"passed its tests but differs: {exc}"[:400]}
     except RewardHacking as exc:
         verdict = {"status": "reward_hacking", "reason": str(exc)[:300]}
     except CandidateGone as exc:

@@ -1,4 +1,6 @@
-"""Math answer checking: extract the final answer a model wrote, compare by value with math-verify.
+"""Math answer checking: extract the final answer a model wrote, compare by value with math-verify,
+and require the trace to derive it (`derivation`: every arithmetic step holds and the last one
+computes the answer; `word_order`: it is text, not a bag of tokens).
 
 String comparison would fail "1,234.50" against "1234.5" and "3/4" against "0.75"; math-verify
 parses both sides to sympy and compares values. Plain numbers on both sides (nearly every
@@ -12,6 +14,9 @@ import re
 import threading
 from dataclasses import dataclass
 from fractions import Fraction
+
+from synth_assets.verify.derivation import derivation_failure, uses_the_question
+from synth_assets.verify.word_order import order_violations, reads_as_text
 
 _PLAIN = r"-?\$?\s?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?\s*%?"
 _NUMBER = rf"(?:-?\\[dt]?frac\{{-?\d+\}}\{{\d+\}}|{_PLAIN})"
@@ -105,10 +110,59 @@ def same_value(candidate: str, reference: str) -> bool:
     return bool(gold and pred and verify(gold, pred, timeout_seconds=_timeout()))
 
 
-def check_math_answer(trace: str, reference: str) -> MathVerdict:
+def check_final_answer(trace: str, reference: str) -> MathVerdict:
+    """Outcome only: the trace's final answer equals the reference by value. Not a verdict on
+    its own (a bare `#### 18` passes it); `check_math_answer` adds the derivation."""
     extracted, rule = extract_answer(trace)
     if extracted is None:
         return MathVerdict(False, None, "no extractable answer")
     if same_value(extracted, _clean(reference)):
         return MathVerdict(True, extracted, f"{extracted} equals reference {reference} ({rule})")
     return MathVerdict(False, extracted, f"{extracted} differs from reference {reference} ({rule})")
+
+
+def check_math_answer(trace: str, reference: str, question: str | None = None) -> MathVerdict:
+    """Right answer, derived: the final answer equals the reference, every arithmetic step of
+    the trace holds, and the last of them computes that answer (`derivation`); with the
+    `question`, the steps must also start from its numbers (another problem's work does not)."""
+    outcome = check_final_answer(trace, reference)
+    if not outcome.passed:
+        return outcome
+    problem = derivation_problem(trace, outcome.extracted, question)  # type: ignore[arg-type]
+    if problem:
+        return MathVerdict(False, outcome.extracted, problem)
+    return MathVerdict(True, outcome.extracted, f"{outcome.reason}, derived step by step")
+
+
+def derivation_problem(trace: str, answer: str, question: str | None = None) -> str | None:
+    """Why the trace does not derive `answer` (None: it does)."""
+    value = _as_number(answer)
+    if value is None:
+        return f"{answer} is not derived: not a number the steps could compute"
+    failure = derivation_failure(trace, value)
+    if failure is None and question is not None and not uses_the_question(trace, question):
+        return f"{answer} is not derived from this question: no step uses one of its numbers"
+    if failure is None and not reads_as_text(trace):
+        return f"not text: {order_violations(trace)} places break sentence order (shuffled words or word salad)"
+    return failure
+
+
+def derived_answer(trace: str) -> tuple[str | None, str | None]:
+    """The final answer when the trace derives it, else None and why: what a sample may vote
+    with in self-consistency (a trace that derives nothing casts no vote)."""
+    extracted, _ = extract_answer(trace)
+    if extracted is None:
+        return None, "no extractable answer"
+    problem = derivation_problem(trace, extracted)
+    return (None, problem) if problem else (extracted, None)
+
+
+def _as_number(answer: str) -> Fraction | None:
+    text = answer.rstrip("%")
+    frac = re.fullmatch(r"\\frac\{(-?\d+)\}\{(\d+)\}", text)
+    try:
+        if frac:
+            return Fraction(int(frac.group(1)), int(frac.group(2)))
+        return Fraction(text) if _RATIONAL.fullmatch(text) else None
+    except (ValueError, ZeroDivisionError):
+        return None

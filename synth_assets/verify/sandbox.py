@@ -189,9 +189,11 @@ def run_tests(
     prompt: str = "",
     limits: SandboxLimits | None = None,
     policy: SandboxPolicy | None = None,
+    reference_solution: str | None = None,
 ) -> TestOutcome:
     """`program` (the model's code) in the sandbox; `test` (defining `check(candidate)`) and
-    `prompt` (helpers the tests use) in the harness."""
+    `prompt` (helpers the tests use) in the harness, and the `reference_solution` too when there
+    is one: the candidate must then also agree with it beyond the tests (`differential`)."""
     limits, policy = limits or SandboxLimits(), policy or SandboxPolicy()
     iso = isolation()
     if not iso.available and not policy.allow_weak_isolation:
@@ -202,7 +204,7 @@ def run_tests(
         for name in ("candidate_main.py", "plain_data.py"):
             shutil.copy(HERE / name, work / name)
         (work / "candidate.py").write_text(program, encoding="utf-8")
-        spec = {"prompt": prompt, "test": test, "entry_point": entry_point}
+        spec = {"prompt": prompt, "test": test, "entry_point": entry_point, "reference_solution": reference_solution}
         return _supervise(iso, work, spec, limits)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

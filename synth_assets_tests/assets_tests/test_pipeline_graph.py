@@ -262,7 +262,8 @@ def test_training_files_and_rejection_metadata_of_a_real_round(graph: Graph, two
     }
     files = meta["training_files"]
     mix = graph.table("final_mix", "where experiment = 'acc' and round = 0")
-    assert files["sft_rows"] == len(mix) and files["dpo_pairs"] == meta["preference_pairs"]["dagster/row_count"]
+    pairs = graph.table("preference_pairs", "where experiment = 'acc' and round = 0")
+    assert files["sft_rows"] == len(mix) and files["dpo_pairs"] == len(pairs)
     sft = datasets.load_dataset("parquet", data_files=files["sft_parquet"], split="train")
     assert sorted(sft["id"]) == sorted(mix["id"])
     traces = graph.table("cot_traces", "where experiment = 'acc' and round = 0")

@@ -39,7 +39,7 @@ def responder(prompt: str, params: dict[str, Any]) -> str:
             f"{n + i}. Describe the {WORDS[(h >> (4 * i)) % 10]} number {h % 997 + i} in one line." for i in range(3)
         )
     if "Question:" in prompt:
-        return "We add the numbers step by step. The answer is 42."
+        return "We add the numbers step by step: 40 + 2 = 42. The answer is 42."
     return "A short, helpful answer."
 
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def rounds(tmp_path_factory: pytest.TempPathFactory):
     """Round 0 of `half` (fixed_fraction 0.5) and of `cut` (traces limited to 8 tokens: the
-    responder's 10-word math answers are cut, its 4-word general answers are not)."""
+    responder's 16-word math answers are cut, its 4-word general answers are not)."""
     with pytest.MonkeyPatch.context() as mp, LoopbackLLMServer(responder=responder) as server:
         mp.setenv("OPENAI_API_KEY", KEY)
         generator = {"backend": "openai", "model": "gpt-test", "base_url": f"{server.url}/v1"}
@@ -85,3 +85,29 @@ def test_a_held_out_task_that_is_also_a_seed_fails_heldout_human(rounds, tmp_pat
     message = failure.step_failure_data.user_failure_data.description or ""
     assert message.startswith("1 held-out task(s) also appear in the seeds") and seed["question"][:20] in message
     assert graph.materialize_keys(["heldout_human"]).success  # the files as shipped: no overlap
+
+
+def test_the_audit_job_shows_a_rows_ancestry_as_metadata(rounds) -> None:
+    """What a person launches from the UI's Launchpad: the row id in the run config, the tree,
+    verdicts and generators in the step's metadata; an unknown id fails saying so."""
+    from synth_assets.assets.audit_job import AUDIT_JOB, audit_job
+
+    graph, _ = rounds
+    defs = dg.Definitions(jobs=[audit_job], resources=graph.resources)
+    job = defs.resolve_job_def(AUDIT_JOB)
+    [row_id] = graph.table("final_mix", "where experiment = 'half' and origin = 'synthetic' order by id limit 1")["id"]
+    result = job.execute_in_process(run_config={"ops": {"audit_row": {"config": {"row_id": row_id}}}})
+    assert result.success
+    [output] = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
+    meta = {k: v.value for k, v in output.event_specific_data.metadata.items()}
+    assert meta["unbroken_chain"] is True and meta["human_seed_rows"] >= 1 and meta["row_id"] == row_id
+    tree = meta["ancestry"]
+    assert tree.startswith(f"- **final_mix** `{row_id}`, half round 0, synthetic")
+    for stage in ("filtered_set", "verified_traces", "cot_traces", "seed_set", "human_seeds"):
+        assert f"- **{stage}** `" in tree, stage
+    assert "generator `openai:gpt-test`" in tree and "verdict " in tree
+    unknown = job.execute_in_process(
+        run_config={"ops": {"audit_row": {"config": {"row_id": "fin-none"}}}}, raise_on_error=False
+    )
+    [failure] = unknown.get_step_failure_events()
+    assert "no row with id 'fin-none' in any stage table" in failure.step_failure_data.user_failure_data.description

@@ -105,3 +105,19 @@ def test_an_answer_cut_at_max_tokens_is_length_and_a_stop_sequence_ends_it(
     assert whole.finish_reason == "stop" and whole.text.startswith("Reasoning about it step by step.")
     assert (cut.text, cut.finish_reason, cut.completion_tokens) == ("Reasoning about it step", "length", 4)
     assert (stopped.text, stopped.finish_reason) == ("Reasoning about it ", "stop")
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_chat_api_gets_no_continuation_stops_for_code(server: LoopbackLLMServer, provider: str) -> None:
+    """HumanEval's `\\ndef ` stop would cut a chat model's fenced answer at its own `def` line
+    (the loopback server, honouring stops, showed it); raw continuation keeps them."""
+    from synth_assets.generate.cot import CODE_STOPS, trace_request
+    from synth_assets_tests.llm_tests.remote import api
+
+    code = trace_request("code", "def f(x):\n    ", "", [], 64, 0.8, 0.95, 1)
+    math = trace_request("math", "What is 2 + 2?", "", [], 64, 0.8, 0.95, 1)
+    key = "stop_sequences" if provider == "anthropic" else "stop"
+    assert code.stop == CODE_STOPS and key not in api(provider, server).params(code)
+    assert api(provider, server).params(math)[key] == ["\n\nQuestion:", "\nQuestion:"]
+    [answer] = backend(provider, server).generate([code])
+    assert answer.ok and answer.finish_reason == "stop"

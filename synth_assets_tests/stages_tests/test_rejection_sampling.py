@@ -28,7 +28,8 @@ def solver(prompt: str, params: dict) -> str:
     lucky = int(hashlib.sha256(str(params.get("seed")).encode()).hexdigest(), 16) % 4 == 0
     right = a < 10 or (a < 100 and lucky)
     ANSWERED.append((a, right))
-    return f"We add {a} and {b}. The answer is {a + b if right else a + b + 1}."
+    total = a + b if right else a + b + 1
+    return f"We add {a} + {b} = {total}. The answer is {total}."
 
 
 def _task(task_id: str, a: int, b: int) -> dict:

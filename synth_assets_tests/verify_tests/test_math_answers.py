@@ -1,6 +1,10 @@
+"""Reading the final answer a model wrote and comparing it by value: the outcome half of math
+verification (`check_final_answer`). The derivation half is in test_derivations.py."""
+
 import pytest
 
-from synth_assets.verify import check_math_answer, extract_answer
+from synth_assets.verify import extract_answer
+from synth_assets.verify.math_answers import check_final_answer
 
 
 @pytest.mark.parametrize(
@@ -44,7 +48,7 @@ from synth_assets.verify import check_math_answer, extract_answer
     ],
 )
 def test_extraction_and_comparison(trace: str, reference: str, passed: bool, extracted: str | None) -> None:
-    verdict = check_math_answer(trace, reference)
+    verdict = check_final_answer(trace, reference)
     assert (verdict.passed, verdict.extracted) == (passed, extracted)
     assert verdict.reason
 
@@ -54,4 +58,4 @@ def test_explicit_marker_beats_a_later_stray_number() -> None:
 
 
 def test_no_answer_reason() -> None:
-    assert check_math_answer("no digits here", "1").reason == "no extractable answer"
+    assert check_final_answer("no digits here", "1").reason == "no extractable answer"

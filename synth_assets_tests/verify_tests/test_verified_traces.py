@@ -30,7 +30,7 @@ def _trace(task: str, response: str, family: str = "math", reference: str | None
         "run_id": "r",
         "family": family,
         "task_type": family,
-        "instruction": f"task {task}",
+        "instruction": kw.get("instruction", f"task {task}"),
         "input": "",
         "reference_answer": reference,
         "response": response,
@@ -47,14 +47,17 @@ def _trace(task: str, response: str, family: str = "math", reference: str | None
 
 TRACES = pd.DataFrame(
     [
-        _trace("ref", "3 + 4 = 7. The answer is 7.", reference="7"),
-        _trace("ref", "The answer is 8.", reference="7"),
-        _trace("vote", "Half of it: the answer is 1/2."),
-        _trace("vote", "So 0.5 remains. The answer is 0.5"),
-        _trace("vote", "#### 2"),
-        _trace("split", "The answer is 3."),
-        _trace("split", "The answer is 4."),
+        _trace("ref", "3 + 4 = 7. The answer is 7.", reference="7", instruction="Sam has 3 and gets 4. How many?"),
+        _trace("ref", "The answer is 8.", reference="7", instruction="Sam has 3 and gets 4. How many?"),
+        _trace("vote", "Half of it: 1 / 2 = 1/2. The answer is 1/2."),
+        _trace("vote", "So 1 - 0.5 = 0.5 remains. The answer is 0.5"),
+        _trace("vote", "Twice: 2 * 1 = 2\n#### 2"),
+        _trace("split", "We have 1 + 2 = 3. The answer is 3."),
+        _trace("split", "We have 2 + 2 = 4. The answer is 4."),
         _trace("poem", "Roses are red, the sea is grey.", family="general"),
+        _trace("lazy", "The answer is 5."),  # derives nothing: no vote, and it counts against
+        _trace("lazy", "Then 2 + 3 = 5. The answer is 5."),
+        _trace("lazy", "Then 1 + 4 = 5. The answer is 5."),
     ]
 )
 
@@ -71,10 +74,15 @@ def test_ground_truth_and_self_consistency_are_kept_apart() -> None:
         ("inconsistent", "self_consistency"),  # 1 of 2 is no majority
         ("inconsistent", "self_consistency"),
         ("unverifiable", "none"),
+        ("no_answer", "self_consistency"),
+        ("consistent", "self_consistency"),
+        ("consistent", "self_consistency"),
     ]
     assert out.loc[2, "evidence"] == "2/3 samples answer 1/2"
+    assert out.loc[8, "evidence"] == "casts no vote: 5 is not derived: the trace computes nothing"
+    assert out.loc[9, "evidence"] == "2/3 samples answer 5"
     stats = verification_stats(out)
-    assert (stats["verified_rate"], stats["self_consistent"], stats["judged"]) == (0.5, 2, 0)
+    assert (stats["verified_rate"], stats["self_consistent"], stats["judged"]) == (0.5, 4, 0)
 
 
 def test_vote_needs_two_samples_and_counts_missing_answers_against_the_majority() -> None:
@@ -104,8 +112,8 @@ def test_a_judge_scores_every_answer_through_a_real_backend(tmp_path: Path) -> N
         out = verify_traces(TRACES, "e", 0, "run", VerifySettings(judge=judge, judge_max_tokens=64))
         asked = len(server.log.answered())
     assert asked == len(TRACES)
-    assert out["judge_score"].tolist() == [9.0] * 7 + [3.0]
-    poem = out.iloc[-1]
+    assert out["judge_score"].tolist() == [3.0 if "Roses" in r else 9.0 for r in TRACES["response"]]
+    poem = out[out["task_id"] == "poem"].iloc[0]
     assert (poem["verdict"], poem["verifier"]) == ("judged", "llm_judge") and "judge score 3/10" in poem["evidence"]
     assert out.iloc[0]["verdict"] == "passed" and "judge score 9/10" in out.iloc[0]["evidence"]  # truth stays truth
 
@@ -124,3 +132,22 @@ def test_the_loops_verdict_is_carried_not_checked_again() -> None:
         "the loop said so",
     ]
     assert out.loc["t2", "verdict"] == "failed"  # not checked by the loop: checked here
+
+
+def test_the_sql_and_the_stage_give_one_verified_rate() -> None:
+    """`verification_rollup` (what round_summary and `synth run` print) and verification_stats
+    (the stage's metadata, the collapse metrics) are built from one definition; held equal on
+    rows of every verdict, self-consistency and unverifiable ones included."""
+    import duckdb
+
+    from synth_assets.verify.verdicts import VERDICTS, rollup_sql
+
+    out = verify_traces(TRACES, "e", 0, "run", VerifySettings(consistency_threshold=0.6))
+    stats = verification_stats(out)
+    con = duckdb.connect()
+    con.register("traces", out)
+    row = con.execute(rollup_sql("traces")).fetchdf().iloc[0]
+    assert (row["checkable_traces"], row["verified_traces"]) == (stats["checkable_traces"], stats["passed"])
+    assert row["verified_rate"] == stats["verified_rate"] == 0.5
+    assert {v: int(row[v]) for v in VERDICTS} == {v: int((out["verdict"] == v).sum()) for v in VERDICTS}
+    assert row["consistent"] == stats["self_consistent"] == 4  # counted, but outside the rate
