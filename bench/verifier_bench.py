@@ -178,13 +178,15 @@ def _small_int(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) is int and abs(node.value) < 100
 
 
-def _outputs(program: str, entry: str, inputs: list[list]) -> list[str]:
-    """Outputs (as repr, or the exception's name) of `entry` on every input, in a child process
-    with a time limit a call: mutants may loop."""
+def _outputs(program: str, entry: str, inputs: list[list], expected: list[str] | None = None) -> list[str]:
+    """Outputs (as repr, or the exception's name) of `entry` on the inputs, in a child process with
+    0.5 s a call (mutants may loop); with `expected`, it stops at the first input that differs."""
     script = (
-        "import json, signal, sys\n"
-        "signal.signal(signal.SIGALRM, lambda *a: (_ for _ in ()).throw(TimeoutError()))\n"
+        "import json, signal\n"
+        "def stop(*_):\n    raise TimeoutError()\n"
+        "signal.signal(signal.SIGALRM, stop)\n"
         f"exec({program!r}, ns := {{}})\n"
+        f"expected = json.loads({json.dumps(expected)!r})\n"
         "out = []\n"
         f"for args in json.loads({json.dumps(inputs)!r}):\n"
         "    signal.setitimer(signal.ITIMER_REAL, 0.5)\n"
@@ -193,13 +195,15 @@ def _outputs(program: str, entry: str, inputs: list[list]) -> list[str]:
         "    except BaseException as exc:\n"
         "        out.append(type(exc).__name__)\n"
         "    signal.setitimer(signal.ITIMER_REAL, 0)\n"
+        "    if expected is not None and out[-1] != expected[len(out) - 1]:\n"
+        "        break\n"
         "print(json.dumps(out))\n"
     )
     try:
-        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
         return json.loads(done.stdout.strip().splitlines()[-1])
     except (subprocess.TimeoutExpired, IndexError, ValueError):
-        return []
+        return ["hung"]
 
 
 def code_families() -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
@@ -217,8 +221,8 @@ def code_families() -> tuple[list[tuple[str, str, str]], list[tuple[str, str, st
         expected = _outputs(reference, entry, probe)
         right.append((task["prompt"], task["solution"], task["tests"]))
         for mutant in code_mutants(reference):
-            got = _outputs(mutant, entry, probe)
-            if got and got != expected:
+            got = _outputs(mutant, entry, probe, expected)
+            if got != expected:  # it stopped at an input where the two differ
                 wrong.append((task["prompt"], f"```python\n{mutant}\n```", task["tests"]))
     return right, wrong
 
