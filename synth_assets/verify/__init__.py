@@ -1,7 +1,7 @@
 """Verifiers: decide whether a trace is right, and keep the evidence.
 
 Public entry points (stable):
-- `check_math_answer(trace, reference) -> MathVerdict`;
+- `check_math_answer(trace, reference, question=None) -> MathVerdict` (the answer must be derived);
 - `check_code(prompt, completion, reference) -> CodeVerdict` (`.passed`, `.status`, `.reason`),
   `reference` being the task's tests as stored in `reference_answer` (JSON with `test` and
   `entry_point`).
