@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 _CALCULATOR = re.compile(r"<<([^<>]*)>>")
 _TOKEN = re.compile(
@@ -101,9 +102,11 @@ class Derivation:
         return answer in results or any(answer in (math.floor(r), math.ceil(r)) for r in results if r.denominator != 1)
 
 
+@lru_cache(maxsize=1024)
 def claims_in(trace: str) -> Derivation:
     """Every `expression = number` in the trace in the order written, calculator notes included
-    (each checked once: the note's own claim, and the text around it with the note blanked)."""
+    (each checked once: the note's own claim, and the text around it with the note blanked).
+    Cached: the derivation, the question's numbers and self-consistency all read one trace."""
     notes = _CALCULATOR.finditer(trace)
     found = [(m.start(), claim) for m in notes for _, claim in _claims(m.group(1), note=True)]
     found += _claims(_CALCULATOR.sub(lambda m: " " * len(m.group(0)), trace))
@@ -175,8 +178,8 @@ def _claims(text: str, note: bool = False) -> list[tuple[int, Claim]]:
     and `c + d = e`."""
     tokens, starts = _tokens(text)
     claims = []
-    for i, (kind, text) in enumerate(tokens):
-        if kind != "op" or text != "=":
+    for i, token in enumerate(tokens):
+        if token != ("op", "="):
             continue
         expression = _run_before(tokens, i, bare=note)
         stated = _number_after(tokens, i + 1)
