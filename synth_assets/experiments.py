@@ -178,6 +178,11 @@ class FilterConfig(_Strict):
         "words", description="distance for the diversity selection: MinHash word sets or embedding cosine"
     )
     judge_threshold: float | None = Field(6.0, ge=1, le=10, description="drop rows the judge scored below this")
+    verified_only: bool = Field(
+        False,
+        description="keep only rows a ground-truth or constraint verifier passed: rows nothing could check "
+        "(unverifiable, judged, self-consistent) never reach the mix",
+    )
 
     @property
     def uses_embeddings(self) -> bool:
@@ -197,6 +202,14 @@ class VerifyConfig(_Strict):
     self_consistency_threshold: float = Field(
         0.6, gt=0.0, le=1.0, description="share of the k samples the majority answer needs (tasks with no reference)"
     )
+    constraint_share: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="share of new general tasks given verifiable constraints (IFEval families), checked by the "
+        "'constraints' verifier; 0: general tasks stay unverifiable",
+    )
+    max_constraints: int = Field(2, ge=1, le=4, description="constraints a constrained task carries at most")
     allow_weak_isolation: bool = Field(
         False,
         description="run code checks without the bwrap sandbox where it is unavailable (verdicts say so); "

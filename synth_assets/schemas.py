@@ -26,7 +26,8 @@ _TASK = [
     dg.TableColumn(
         "reference_answer",
         "VARCHAR",
-        description="ground truth when one exists: the final answer (math) or the unit tests as JSON (code)",
+        description="ground truth when one exists: the final answer (math), the unit tests as JSON (code) or the "
+        "task's verifiable constraints as JSON (general tasks that carry them)",
     ),
 ]
 _RESPONSE = [dg.TableColumn("response", "VARCHAR", description="reference solution or generated response")]
@@ -53,8 +54,8 @@ _VERDICT = [
     dg.TableColumn(
         "verifier",
         "VARCHAR",
-        description="what gave the verdict: 'math_reference', 'unit_tests' (sandboxed), 'self_consistency', "
-        "'llm_judge' or 'none'",
+        description="what gave the verdict: 'math_reference', 'unit_tests' (sandboxed), 'constraints', "
+        "'self_consistency', 'llm_judge' or 'none'",
     ),
     dg.TableColumn("extracted_answer", "VARCHAR", description="final answer extracted from the trace"),
     dg.TableColumn("evidence", "VARCHAR", description="why the verifier decided as it did"),

@@ -30,7 +30,9 @@ from synth_assets.filters.semantic_duplicates import (
     pool_duplicates,
 )
 from synth_assets.filters.text_rules import length_ok, normalized, word_count
+from synth_assets.verify.constraints import without_constraints
 from synth_assets.verify.ground_truth import is_reward_hacking
+from synth_assets.verify.verdicts import RATE_VERIFIERS
 
 DECISION_COLUMNS = ("kept", "drop_reason", "drop_detail", "novelty_rouge_l", "near_duplicate_of", "perplexity")
 
@@ -88,17 +90,27 @@ class Funnel:
 
     @cached_property
     def pool_instructions(self) -> list[str]:
-        return self.pool["instruction"].tolist()
+        return task_texts(self.pool).tolist()
 
     @cached_property
     def pool_vectors(self) -> np.ndarray:
         return self.embed(row_keys(self.pool).tolist()) if len(self.pool) else np.zeros((0, 0), dtype=np.float32)
 
 
+def task_texts(rows: pd.DataFrame) -> pd.Series:
+    """Instructions without the constraint sentences a task carries: novelty is about the task,
+    and two tasks that share "Answer with at most 50 words." are not alike for it."""
+    if "reference_answer" not in rows:
+        return rows["instruction"]
+    pairs = zip(rows["instruction"], rows["reference_answer"], strict=True)
+    return pd.Series([without_constraints(i, r if isinstance(r, str) else None) for i, r in pairs], index=rows.index)
+
+
 def row_keys(rows: pd.DataFrame) -> pd.Series:
-    """What two rows must share to be the same example: instruction and response, normalised.
-    Normalised text has no newline, so "\n" separates the fields unambiguously."""
-    return rows["instruction"].map(normalized) + "\n" + rows["response"].fillna("").map(normalized)
+    """What two rows must share to be the same example: task and response, normalised (the
+    constraint sentences a task carries are boilerplate that would make different tasks look
+    alike). Normalised text has no newline, so "\n" separates the fields unambiguously."""
+    return task_texts(rows).map(normalized) + "\n" + rows["response"].fillna("").map(normalized)
 
 
 @dataclass(frozen=True)
@@ -130,6 +142,12 @@ def _reward_hacking(f: Funnel) -> None:
 def _verification(f: Funnel) -> None:
     evidence = f.out["evidence"].fillna("").map(lambda e: f": {e}" if e else "")
     f.drop(f.out["verdict"].isin(["failed", "no_answer", "inconsistent"]), f.out["verdict"] + evidence)
+
+
+def _unverified(f: Funnel) -> None:
+    if f.cfg.verified_only:
+        unchecked = ~f.out["verifier"].isin(RATE_VERIFIERS)
+        f.drop(unchecked, f.out["verdict"] + ": no ground truth or constraints checked this row")
 
 
 def _length(f: Funnel) -> None:
@@ -224,7 +242,7 @@ def _rouge_novelty(f: Funnel) -> None:
     """Decided once per distinct task (first-seen order); all traces of a task share the verdict."""
     out, mask = f.out, f.generated & f.alive()
     tasks = out.loc[mask].drop_duplicates("task_id")
-    decisions = novelty_scores(tasks["instruction"].tolist(), f.pool_instructions, f.cfg.rouge_threshold)
+    decisions = novelty_scores(task_texts(tasks).tolist(), f.pool_instructions, f.cfg.rouge_threshold)
     keep = dict(zip(tasks["task_id"], (k for k, _ in decisions), strict=True))
     score = dict(zip(tasks["task_id"], (s for _, s in decisions), strict=True))
     task_ids = out.loc[mask, "task_id"]
@@ -271,6 +289,7 @@ STEPS: tuple[Step, ...] = (
     Step("truncated", "cut off at max_tokens: an unfinished example", _truncated),
     Step("reward_hacking", "gamed its tests (see the verifier's evidence)", _reward_hacking),
     Step("verification", "failed, unanswered or inconsistent against its check", _verification),
+    Step("unverified", "nothing checked it against ground truth (only with verified_only)", _unverified),
     Step("length", "instruction or response outside the word bounds", _length),
     Step("self_instruct_rules", "Self-Instruct's keyword and prefix rules on new tasks", _self_instruct_rules),
     Step("garbage", "loops or symbols instead of prose", _garbage),

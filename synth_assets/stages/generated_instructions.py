@@ -8,15 +8,17 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from synth_assets import schemas
-from synth_assets.core.rows import prompt_hash
+from synth_assets.core.rows import nullable, prompt_hash
 from synth_assets.core.seeding import derived_rng, derived_seed
 from synth_assets.experiments import Experiment
 from synth_assets.filters.text_rules import normalized
+from synth_assets.generate.constraint_sampling import sample_constraints
 from synth_assets.generate.roles import with_role
 from synth_assets.generate.self_instruct import InContextExample, build_request, parse_continuation
 from synth_assets.llm.base import Generation, GenerationRequest, ProgressFn, TextGenerator
 from synth_assets.stages._rows import RowScope, frame
 from synth_assets.stages.spec import Parent, StageResult, StageRun, StageSpec
+from synth_assets.verify.constraints import ConstraintSpec, with_constraints, without_constraints
 
 NAME = "generated_instructions"
 ITEMS_PER_CALL_GUESS = 4
@@ -29,6 +31,7 @@ class GenerationStats:
     duplicates: int = 0
     failed_calls: int = 0
     parse_failures: int = 0
+    constrained: int = 0  # general tasks given verifiable constraints
     skipped_families: list[str] = field(default_factory=list)
 
 
@@ -53,13 +56,15 @@ def generate_instructions(
     run_id: str,
     progress: ProgressFn | None = None,
 ) -> tuple[pd.DataFrame, GenerationStats]:
-    seen = {normalized(t) for t in pool["instruction"]}
+    records = pool.to_dict("records")
+    tasks = [without_constraints(r["instruction"], nullable(r.get("reference_answer"))) for r in records]
+    seen = {normalized(t) for t in tasks}  # a pool task is seen however it was constrained
     writing = _Writing(exp, round_, generator, RowScope(NAME, exp.name, round_, run_id), progress, seen)
     rows: list[dict] = []
     targets = {"general": exp.sizes.instructions_per_round, "math": exp.sizes.math_problems_per_round}
     for family, target in targets.items():
-        examples = [
-            InContextExample(r["id"], r["instruction"]) for r in pool[pool["family"] == family].to_dict("records")
+        examples = [  # shown without their constraints: the model writes tasks, constraints are ours
+            InContextExample(r["id"], task) for r, task in zip(records, tasks, strict=True) if r["family"] == family
         ]
         if target and not examples:
             writing.stats.skipped_families.append(family)
@@ -110,12 +115,17 @@ def _call(
 
 
 def _task_row(w: _Writing, family: str, item: str, shots: list[InContextExample], request: GenerationRequest) -> dict:
+    instruction, reference = item, None
+    spec = _constraints_for(w, family, item)
+    if spec is not None:
+        instruction, reference = with_constraints(item, spec), spec.to_json()
+        w.stats.constrained += 1
     content = {
         "family": family,
         "task_type": "math" if family == "math" else "generated",
-        "instruction": item,
+        "instruction": instruction,
         "input": "",
-        "reference_answer": None,
+        "reference_answer": reference,
     }
     return w.scope.row(
         [s.id for s in shots],
@@ -124,6 +134,18 @@ def _task_row(w: _Writing, family: str, item: str, shots: list[InContextExample]
         generator=w.generator.label,
         prompt_hash=prompt_hash(request.prompt),
     )
+
+
+def _constraints_for(w: _Writing, family: str, item: str) -> ConstraintSpec | None:
+    """A seeded share of new general tasks carry verifiable constraints (their ground truth);
+    the draw depends on the task's text, not on call order."""
+    cfg = w.exp.verify
+    if family != "general" or cfg.constraint_share <= 0:
+        return None
+    rng = derived_rng(w.exp.seed, w.round_, "constraints", normalized(item))
+    if rng.random() >= cfg.constraint_share:
+        return None
+    return sample_constraints(item, rng, cfg.max_constraints)
 
 
 def _failure_row(
@@ -162,10 +184,11 @@ def _compute(run: StageRun) -> StageResult:
 
 STAGE = StageSpec(
     name=NAME,
-    description="New tasks and math problems written Self-Instruct style from sampled pool examples.",
+    description="New tasks and math problems written Self-Instruct style from sampled pool examples; a share "
+    "of the general tasks carry verifiable constraints (IFEval families) as their ground truth.",
     schema=schemas.GENERATED_INSTRUCTIONS,
     parents=(Parent("seed_set"),),
     compute=_compute,
-    config=lambda exp: (exp.generator, exp.sizes, exp.seed),
+    config=lambda exp: (exp.generator, exp.sizes, exp.seed, exp.verify.constraint_share, exp.verify.max_constraints),
     generates=True,
 )

@@ -1,8 +1,9 @@
 """verified_traces: each trace with a verdict, the verifier that gave it, and its evidence.
 
-Ground truth first (math answers by value). Math tasks without a reference are voted on by their
-k samples (self-consistency: 'consistent' / 'inconsistent'); with a judge configured, every trace
-gets a rubric score and traces nothing else could check get verdict 'judged'. Only ground truth
+Ground truth first (math answers by value, code by its tests, general tasks by the verifiable
+constraints they carry). Math tasks without a reference are voted on by their k samples
+(self-consistency: 'consistent' / 'inconsistent'); with a judge configured, every trace gets a
+rubric score and traces nothing else could check get verdict 'judged'. Only ground truth
 ever says 'passed'; everything else is recorded as what it is.
 """
 
@@ -201,8 +202,8 @@ def _compute(run: StageRun) -> StageResult:
 STAGE = StageSpec(
     name=NAME,
     description="Each trace with a verdict, its verifier and evidence: math answers checked by value, code run "
-    "against its tests in the sandbox, self-consistency for math without a reference, and the judge's score "
-    "where configured.",
+    "against its tests in the sandbox, general tasks against their verifiable constraints, self-consistency "
+    "for math without a reference, and the judge's score where configured.",
     schema=schemas.VERIFIED_TRACES,
     parents=(Parent("cot_traces"),),
     compute=_compute,

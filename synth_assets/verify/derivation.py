@@ -19,8 +19,10 @@ from functools import lru_cache
 
 _CALCULATOR = re.compile(r"<<([^<>]*)>>")
 _TOKEN = re.compile(
-    r"(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)(?P<pct>\s*%)?(?P<var>[A-Za-z](?![A-Za-z]))?"
-    r"|(?P<op>\*\*|[-+*/×÷−–^()=]|\b(?:plus|minus|times|multiplied by|divided by|equals|is equal to)\b)"
+    r"(?P<clock>(?<![\d:])\d{1,2}:\d\d(?![\d:]|\s*[-+*/=×]\s*\d))"  # 7:50, a time of day (not "Day 2:21-6")
+    r"|(?P<num>\d{1,3}(?: \d{3})+(?![\d,-]|\.\d)|\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)"  # 1 000 000, 1,000, .5
+    r"(?P<pct>\s*%)?(?P<var>[A-Za-z](?![A-Za-z]))?"
+    r"|(?P<op>\*\*|//|[-+*/×÷−–^()=]|\b(?:plus|minus|times|multiplied by|divided by|equals|is equal to)\b)"
     r"|(?P<word>[A-Za-z][A-Za-z'’-]*)"
     r"|(?P<nl>\n)"
     r"|(?P<other>[^\sA-Za-z0-9$€£])"
@@ -28,7 +30,9 @@ _TOKEN = re.compile(
 _OPS = {"−": "-", "–": "-", "×": "*", "x": "*", "X": "*", "÷": "/", "**": "^"}
 _OPS |= {"plus": "+", "minus": "-", "times": "*", "multiplied by": "*", "divided by": "/"}
 _OPS |= {"equals": "=", "is equal to": "="}  # people write arithmetic in words too
+_WORD_OPS = frozenset(("plus", "minus", "times", "multiplied by", "divided by"))
 MAX_UNIT_WORDS = 3  # "12 pencils per box * 4 boxes": words between a number and its operator
+_NOT_UNITS = frozenset("because so and then which is are was were that since as thus therefore".split())
 Token = tuple[str, str]  # (kind, text): num, op, word, var (an algebraic term: 5A, 1.2Y), nl, other
 
 
@@ -42,6 +46,7 @@ class Claim:
     value: Fraction | None  # of the expression; None: not evaluable (a division by zero)
     rhs_value: Fraction | None = None
     operands: tuple[Fraction, ...] = ()  # the numbers the expression uses
+    plain_value: Fraction | None = None  # with its percentages read as whole numbers (`$7500/75% = $100`)
 
     @property
     def stated(self) -> Fraction:
@@ -58,8 +63,10 @@ class Claim:
             return True
         number = self.stated_text.rstrip("%")
         candidates = [Fraction(number)] + ([Fraction(number) / 100] if self.stated_text.endswith("%") else [])
-        values = [self.value] + ([self.value * 100] if "%" in self.expression else [])
-        return any(_written_as(v, c, number) for v in values for c in candidates)
+        values = [self.value] + ([self.value * 100, self.plain_value] if "%" in self.expression else [])
+        if "/" in number and self.value == Fraction(number.split("/")[0]):
+            return True  # `8 * 45 = 360/5 = 72`: 360, then divided
+        return any(v is not None and _written_as(v, c, number) for v in values for c in candidates)
 
     @property
     def result(self) -> Fraction:
@@ -103,32 +110,71 @@ class Derivation:
 
 
 @lru_cache(maxsize=1024)
-def claims_in(trace: str) -> Derivation:
+def claims_in(trace: str, equations: bool = False) -> Derivation:
     """Every `expression = number` in the trace in the order written, calculator notes included
     (each checked once: the note's own claim, and the text around it with the note blanked).
     Cached: the derivation, the question's numbers and self-consistency all read one trace."""
     notes = _CALCULATOR.finditer(trace)
     found = [(m.start(), claim) for m in notes for _, claim in _claims(m.group(1), note=True)]
-    found += _claims(_CALCULATOR.sub(lambda m: " " * len(m.group(0)), trace))
+    found += _claims(_CALCULATOR.sub(lambda m: " " * len(m.group(0)), trace), equations=equations)
     return Derivation(tuple(claim for _, claim in sorted(found, key=lambda pair: pair[0])))
+
+
+_DIVIDED_BY_A_FRACTION = re.compile(r"(/\s+)(\d+/\d+)(?![\d/.])")  # 60 / 3/4: by three quarters
 
 
 def _tokens(text: str) -> tuple[list[Token], list[int]]:
     """Tokens and where each starts in `text`."""
     text = text.replace("$", " ").replace("€", " ").replace("£", " ")
+    text = _DIVIDED_BY_A_FRACTION.sub(lambda m: f"{m.group(1)[:-1]}({m.group(2)})", text)  # a char longer: order only
     out: list[Token] = []
     starts: list[int] = []
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup or "other"
         if m.group("num") is not None:
-            number = m.group("num").replace(",", "") + ("%" if m.group("pct") else "")
+            number = m.group("num").replace(",", "").replace(" ", "") + ("%" if m.group("pct") else "")
             out.append(("var", number + m.group("var")) if m.group("var") else ("num", number))
+        elif kind == "op" and m.group(0) in _WORD_OPS and not _operand_follows(text, m.end()):
+            out.append(("word", m.group(0)))  # "26 times", "three times a day": not arithmetic
         elif kind == "op":
             out.append(("op", _OPS.get(m.group(0), m.group(0))))
         else:
             out.append((kind, m.group(0)))
         starts.append(m.start())
     return _mixed_numbers(_times(out), starts)
+
+
+def _operand_follows(text: str, at: int) -> bool:
+    return re.match(r"\s*[$€£]?\s*(?:\d|\.\d|\()", text[at:]) is not None
+
+
+def _unit_start(tokens: list[Token], i: int) -> int:
+    """Where the unit that ends at token `i` begins, reading left: up to MAX_UNIT_WORDS words,
+    a rate's slash included (`flowers/unicorn`, `minutes per mile`)."""
+    j, words = i, 0
+    while j >= 0 and words < MAX_UNIT_WORDS:
+        if tokens[j][0] == "word" and tokens[j][1].lower() in _NOT_UNITS:
+            break  # "X = 9 because -18 / -2": a clause ends there, not a unit
+        if tokens[j][0] == "word":
+            words += 1
+        elif tokens[j] == ("op", "/") and j > 0 and tokens[j - 1][0] == "num" and tokens[j + 1][0] == "word":
+            return j - 1  # $5400/week * 4 weeks: a rate's number
+        elif not (tokens[j] == ("op", "/") and j > 0 and tokens[j - 1][0] == "word" and tokens[j + 1][0] == "word"):
+            break
+        j -= 1
+    return j
+
+
+def _unit_end(tokens: list[Token], i: int) -> int:
+    """The same as `_unit_start`, reading right from token `i`."""
+    j, words = i, 0
+    while j < len(tokens) and words < MAX_UNIT_WORDS:
+        if tokens[j][0] == "word":
+            words += 1
+        elif not (tokens[j] == ("op", "/") and j + 1 < len(tokens) and tokens[j + 1][0] == "word" and j > i):
+            break
+        j += 1
+    return j
 
 
 def _times(tokens: list[Token]) -> list[Token]:
@@ -172,10 +218,12 @@ def _mixed_numbers(tokens: list[Token], starts: list[int]) -> tuple[list[Token],
     return out, out_starts
 
 
-def _claims(text: str, note: bool = False) -> list[tuple[int, Claim]]:
+def _claims(text: str, note: bool = False, equations: bool = False) -> list[tuple[int, Claim]]:
     """For each `=`: the arithmetic run that ends there, and the number (or expression) after it,
     with where the `=` stands. A running chain `a + b = c + d = e` is two claims, `a + b = c`
-    and `c + d = e`."""
+    and `c + d = e`. With `equations` (an unknown put in for its value), `300 = 3 * 97 + 9` is a
+    claim too: algebra writes the known side on the left; prose does not (`60 kW would cost =
+    $0.10 * 60`)."""
     tokens, starts = _tokens(text)
     claims = []
     for i, token in enumerate(tokens):
@@ -183,9 +231,12 @@ def _claims(text: str, note: bool = False) -> list[tuple[int, Claim]]:
             continue
         expression = _run_before(tokens, i, bare=note)
         stated = _number_after(tokens, i + 1)
-        if stated is None or expression is None:
-            continue
         rhs = _run_after(tokens, i + 1)
+        left = _run_before(tokens, i, bare=True) if equations and expression is None and rhs is not None else None
+        if left is not None and len(left) == 1 and left[0][0] == "num":
+            expression, stated, rhs = rhs, left[0][1], None  # 300 = 3 * 97 + 9: the result on the left
+        if stated is None or expression is None or _proportion(expression, stated):
+            continue
         claims.append(
             (
                 starts[i],
@@ -195,10 +246,20 @@ def _claims(text: str, note: bool = False) -> list[tuple[int, Claim]]:
                     _evaluate(expression),
                     _evaluate(rhs) if rhs is not None else None,
                     tuple(_as_fraction(t) for k, t in expression if k == "num"),
+                    _evaluate([("num", t.rstrip("%")) if k == "num" else (k, t) for k, t in expression]),
                 ),
             )
         )
     return claims
+
+
+def _proportion(expression: list[Token], stated: str) -> bool:
+    """`3/4 is equal to $15`, `4/7 = $24`: a share of an amount, not a division; a proper
+    fraction's value is below 1, and what it is said to equal is not."""
+    if [k for k, _ in expression] != ["num", "op", "num"] or expression[1][1] != "/":
+        return False
+    a, b = expression[0][1], expression[2][1]
+    return a.isdigit() and b.isdigit() and int(a) < int(b) and _as_fraction(stated) >= 1
 
 
 def _number_after(tokens: list[Token], start: int) -> str | None:
@@ -222,7 +283,7 @@ def _number_after(tokens: list[Token], start: int) -> str | None:
     return sign + number
 
 
-_BINARY = ("+", "-", "*", "/", "^")
+_BINARY = ("+", "-", "*", "/", "//", "^")
 
 
 def _run_before(tokens: list[Token], end: int, bare: bool = False) -> list[Token] | None:
@@ -251,9 +312,7 @@ def _run_before(tokens: list[Token], end: int, bare: bool = False) -> list[Token
         elif not want_operand and kind == "num" and run[-1] == ("op", "("):
             run += [("op", "*"), tokens[i]]  # 2(50 + 100): implicit multiplication
         elif want_operand and kind == "word" and not _is_variable(text):  # units: 7 kg * 46 = 322 kg
-            j = i
-            while j >= 0 and tokens[j][0] == "word" and i - j < MAX_UNIT_WORDS:
-                j -= 1
+            j = _unit_start(tokens, i)
             if j < 0 or tokens[j][0] != "num":
                 break
             i = j
@@ -290,12 +349,13 @@ def _run_after(tokens: list[Token], start: int) -> list[Token] | None:
         kind, text = tokens[i]
         if want_operand and (kind == "num" or (kind, text) in (("op", "("), ("op", "-"))):
             want_operand = kind != "num"
+        elif not want_operand and (kind, text) == ("op", "(") and run[-1][0] == "num":
+            run.append(("op", "*"))  # = 2(6 + 13): implicit multiplication
+            want_operand = True
         elif not want_operand and kind == "op" and (text in _BINARY or text == ")"):
             want_operand = text != ")"
         elif not want_operand and kind == "word" and not _is_variable(text) and run[-1][0] == "num":
-            j = i
-            while j < len(tokens) and tokens[j][0] == "word" and j - i < MAX_UNIT_WORDS:
-                j += 1
+            j = _unit_end(tokens, i)
             if j < len(tokens) and tokens[j][0] == "op" and tokens[j][1] in _BINARY:
                 i = j
                 continue
@@ -351,11 +411,14 @@ class _Parser:
 
     def term(self) -> Fraction:
         value = self.factor()
-        while self._peek() in ("*", "/") or (self.i < len(self.tokens) and self._peek() == "("):
+        while self._peek() in ("*", "/", "//") or (self.i < len(self.tokens) and self._peek() == "("):
             op = self._peek()
             if op != "(":
                 self.i += 1
-            value = value * self.factor() if op in ("*", "(") else value / self.factor()
+            if op == "//":
+                value = Fraction(math.floor(value / self.factor()))  # Python's floor division
+            else:
+                value = value * self.factor() if op in ("*", "(") else value / self.factor()
         return value
 
     def factor(self) -> Fraction:
@@ -406,7 +469,7 @@ def derivation_failure(trace: str, answer: Fraction) -> str | None:
         step, claim = false[0]
         more = f" (and {len(false) - 1} more false step(s))" if len(false) > 1 else ""
         return f"step {step}: {claim.describe()}{more}"
-    if derivation.claims and derivation.concludes(answer):
+    if derivation.claims and (derivation.concludes(answer) or _in_hundredths(trace, answer, derivation)):
         return None
     solved = solved_for(trace, answer)
     if solved is not None:
@@ -417,25 +480,46 @@ def derivation_failure(trace: str, answer: Fraction) -> str | None:
     return f"{_show(answer)} is not derived: the last step computes {_show(last.result)} ({last.expression})"
 
 
-_CONCLUSION = re.compile(r"(?<![A-Za-z])([A-Za-z])\s*=\s*[$€£]?(-?\d[\d,]*(?:\.\d+)?)(?![\d.]*\s*[-+*/×÷])")
+_HUNDREDTHS = re.compile(r"\bcents?\b|¢|%|\bpercent", re.IGNORECASE)
+
+
+def _in_hundredths(trace: str, answer: Fraction, derivation: Derivation) -> bool:
+    """$0.25 answered as 25 cents, .8 as 80%: the last step's result in hundredths, when the
+    trace speaks of cents or percent."""
+    return derivation.concludes(answer / 100) and _HUNDREDTHS.search(trace) is not None
+
+
+_CONCLUSION = re.compile(r"(?<![A-Za-z\d])([A-Za-z])\s*=\s*[$€£]?(-?\d[\d,]*(?:\.\d+)?)(?![\d.]*\s*[-+*/×÷])")
+_CONCLUSION_LEFT = re.compile(  # "10 = b", "so 20 = A": the value written first
+    r"(?<![-+*/×÷\w.,$])(?<![-+*/×÷] )(-?\d[\d,]*(?:\.\d+)?)\s*=\s*([A-Za-z])(?![A-Za-z\d(]|\s*[-+*/×÷(])"
+)
+
+
+def _conclusions(trace: str, answer: Fraction) -> list[tuple[int, str, str]]:
+    """(where, letter, value) of each `x = <answer>` or `<answer> = x`, in order."""
+    found = [(m.start(), m.group(1), m.group(2)) for m in _CONCLUSION.finditer(trace)]
+    found += [(m.start(), m.group(2), m.group(1)) for m in _CONCLUSION_LEFT.finditer(trace)]
+    return sorted(f for f in found if Fraction(f[2].replace(",", "")) == answer)
 
 
 def solved_for(trace: str, answer: Fraction) -> str | None:
     """Algebra: the trace's last `x = <answer>` (one letter), checked by putting the value in
     for the letter in every equation the trace writes. None: the trace does not solve for an
     unknown this way; "": it does, and every equation holds; else the first one that does not."""
-    found = [m for m in _CONCLUSION.finditer(trace) if Fraction(m.group(2).replace(",", "")) == answer]
+    trace = _CALCULATOR.sub("", trace)  # `x=<<97=97>>97`: the note repeats the conclusion
+    found = _conclusions(trace, answer)
     if not found:
         return None
-    letter, value = found[-1].group(1), f"({found[-1].group(2).replace(',', '')})"
-    body = trace[: found[-1].start()]
+    at, letter, number = found[-1]
+    value = f"({number.replace(',', '')})"
+    body = trace[:at]
     if not re.search(rf"(?<![A-Za-z]){letter}(?![A-Za-z])", body):
         return None
     times_sign = letter in "xX"
     substituted = re.sub(rf"(\d|\))\s*{letter}(?![A-Za-z])", rf"\1*{value}", body)  # 4x, 2(3)x
     pattern = rf"(?<![A-Za-z\d]){letter}(?![A-Za-z])" + (r"(?!\s*\d)" if times_sign else "")
     substituted = re.sub(pattern, value, substituted)
-    equations = claims_in(substituted)
+    equations = claims_in(substituted, equations=True)
     if not any(value in c.expression.replace(" ", "") for c in equations.claims):
         return None
     false = equations.false_steps
@@ -467,5 +551,6 @@ def uses_the_question(trace: str, question: str) -> bool:
 
 def _solved_with(trace: str, given: set[Fraction]) -> bool:
     """Algebra writes the question's numbers into equations in an unknown (`40% of p`)."""
-    numbers = {Fraction(n.replace(",", "")) for n in _QUESTION_NUMBER.findall(_CALCULATOR.sub(" ", trace))}
-    return bool(_CONCLUSION.search(trace)) and bool(numbers & given)
+    trace = _CALCULATOR.sub("", trace)
+    numbers = {Fraction(n.replace(",", "")) for n in _QUESTION_NUMBER.findall(trace)}
+    return bool(_CONCLUSION.search(trace) or _CONCLUSION_LEFT.search(trace)) and bool(numbers & given)

@@ -1,5 +1,6 @@
 """One entry point for checking a trace against a task's ground truth: a number for math, unit
-tests for code. Used by the rejection-sampling loop and by verified_traces, so both agree.
+tests for code, verifiable constraints for general tasks that carry them. Used by the
+rejection-sampling loop and by verified_traces, so both agree.
 
 `GROUND_TRUTH` is the registry: one verifier per task family, with the name it writes to the
 `verifier` column. Adding a family with ground truth is one check function and one entry; the
@@ -14,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from synth_assets.verify.code_tests import check_code
+from synth_assets.verify.constraints import constraint_failures, parse_spec
 from synth_assets.verify.math_answers import check_math_answer
 from synth_assets.verify.sandbox import SandboxPolicy
 
@@ -52,6 +54,23 @@ def _check_math(instruction: str, response: str, reference: str, policy: Sandbox
     return GroundTruthVerdict(verdict, "math_reference", m.extracted, m.reason)
 
 
+def _check_constraints(
+    instruction: str, response: str, reference: str, policy: SandboxPolicy | None
+) -> GroundTruthVerdict:
+    """Every constraint the task carries must hold; the evidence names each one that does not."""
+    try:
+        spec = parse_spec(reference)
+    except ValueError as exc:
+        return GroundTruthVerdict("no_answer", "constraints", None, f"reference_answer {exc}")
+    if not response.strip():
+        return GroundTruthVerdict("no_answer", "constraints", None, "empty response")
+    failures = constraint_failures(response, spec)
+    if failures:
+        return GroundTruthVerdict("failed", "constraints", None, "; ".join(failures))
+    met = ", ".join(c.kind for c in spec.constraints)
+    return GroundTruthVerdict("passed", "constraints", None, f"{len(spec.constraints)} constraints met: {met}")
+
+
 @dataclass(frozen=True)
 class GroundTruthVerifier:
     family: str  # the task family it checks
@@ -65,6 +84,7 @@ GROUND_TRUTH: dict[str, GroundTruthVerifier] = {
     for v in (
         GroundTruthVerifier("math", "math_reference", _check_math),
         GroundTruthVerifier("code", "unit_tests", _check_code, runs_code=True),
+        GroundTruthVerifier("general", "constraints", _check_constraints),
     )
 }
 GROUND_TRUTH_NAMES: tuple[str, ...] = tuple(v.name for v in GROUND_TRUTH.values())

@@ -2,10 +2,11 @@
 
 Every verdict a trace can get is a `Verdict`; the contract check, the funnel, the exports and the
 SQL read this list instead of spelling it again. The verified rate is passed over checked, where
-checked means a verifier in `RATE_VERIFIERS` (ground truth: a reference answer or unit tests)
-looked at the trace. Self-consistency and the judge say agreement and taste, not truth, so they
-are outside it. `verified_traces`' metadata and the `verification_rollup` SQL model (which
-`round_summary` reads) are both built from this module, and a test holds them equal.
+checked means a verifier in `RATE_VERIFIERS` (ground truth: a reference answer, unit tests or a
+general task's verifiable constraints) looked at the trace. Self-consistency and the judge say
+agreement and taste, not truth, so they are outside it. `verified_traces`' metadata and the
+`verification_rollup` SQL model (which `round_summary` reads) are both built from this module,
+and a test holds them equal.
 """
 
 from __future__ import annotations

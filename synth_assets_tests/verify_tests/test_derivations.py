@@ -42,6 +42,19 @@ SEEDS = Path(__file__).resolve().parents[2] / "data" / "seeds" / "math_problems.
         ("Each bag weighs 7kg so 46 bags weigh 46*7kg = 322kg.\n#### 322", "322"),
         ("She needs 2060/15 = 137.33 hours, so she works 138 hours.\n#### 138", "138"),  # rounded up
         ("We have 71 + -3 = 68 photos.\n#### 68", "68"),
+        ("They will last him 560//10 = 56 nights.\n#### 56", "56"),  # floor division
+        ("He should ride at least 25+1=26 times.\n#### 26", "26"),  # "times" after a result is no operator
+        ("The unicorns make 12000 flowers/unicorn * 6 unicorns = 72,000 flowers.\n#### 72000", "72000"),
+        ("It earns $5400/week * 4 weeks = $21600.\n#### 21600", "21600"),  # a rate's number
+        ("The cars: 1 000 000 + 500 000 = 1 500 000 cars.\n#### 1500000", "1500000"),  # spaced thousands
+        ("The father was 60 / 3/4 = 80 years old.\n#### 80", "80"),  # divided by a fraction
+        ("Since 3/4 is equal to $15, then 1/4 is equal to $15/3 = $5.\n#### 5", "5"),  # a share, not a division
+        ("Every 1% is equal to $7500/75% = $100.\n#### 100", "100"),  # percent read as a number
+        ("Day 2:21-6=15 crickets.\n#### 15", "15"),  # no time of day
+        ("So her snack is $20/40 = $0.50, 50 cents a serving.\n#### 50", "50"),  # in cents
+        ("Let x be his age. 7 + x = 2 * x.\nSubtracting x from both sides, 7 = x.\n#### 7", "7"),  # value first
+        ("Let x be the shirt. 300=x+(2x+9)\n300=3x+9\n291=3x\nx=<<97=97>>97$\n#### 97", "97"),
+        ("After x years, 25+x = 2(6+x)\nSo -x = -13\nThus x = 13\n#### 13", "13"),
     ],
 )
 def test_right_derivations_pass(trace: str, answer: str) -> None:
@@ -73,6 +86,8 @@ def test_right_derivations_pass(trace: str, answer: str) -> None:
             "10 is not derived",
         ),
         ("He had 12 + 3 = 15 apples. Then 15 / 3 = 5 each.\n#### 15", "15", "the last step computes 5"),
+        ("The snack is $20/40 = $0.50 per serving.\n#### 50", "50", "the last step computes"),  # no cents said
+        ("After x years, 25+x = 2(6+x)\nThus x = 12\n#### 12", "12", "x = 12 does not solve step 1"),
         (
             "sold May. April clips Natalia and 48+24 48/2 = Natalia clips May. <<48/2=24>>24\n in altogether in\n"
             " sold <<48+24=72>>72 =\n#### 72",
@@ -104,6 +119,8 @@ def test_steps_are_read_in_the_order_written_notes_included() -> None:
         "1 hour = 60 minutes",  # a unit conversion, not an operation
         "He left at 0900 - 0130 = 0730 hours.",  # clock times
         "We know 100 = A + 2A + 3A, so 100/5 = 5A/5",  # = 5A continues as algebra
+        "He arrived at 7:50 + 30 minutes = 8:20 a.m.",  # times of day
+        "So 60 kW would cost = $0.10 * 60",  # the result on the left is algebra's form, not prose's
     ],
 )
 def test_what_is_not_an_arithmetic_step_is_not_judged(text: str) -> None:
@@ -143,3 +160,18 @@ def test_a_sample_that_derives_nothing_casts_no_vote() -> None:
 def test_exact_arithmetic_no_float_error() -> None:
     [claim] = claims_in("0.1 + 0.2 = 0.3").claims
     assert claim.holds and claim.value == Fraction(3, 10)
+
+
+@pytest.mark.parametrize(
+    ("text", "violations"),
+    [
+        ("The house is 3500 sq. ft. in total. Mr. and Mrs. Lee paid.", 0),  # abbreviations end nothing
+        ("Class A has 20 people and Packet A is 192.\nx+4=25\nx = 21", 0),  # labels and unknowns
+        ("Let H = distance Hiro walked.\nGretchen bowled a 120 + Mitzi bowled a 113.", 0),
+        ("He paid 5 + the rest.", 1),  # an operator with no operand after it
+        ("Sold 18 = = cups + to friends.", 3),
+        ("so much the. she went home.", 2),  # a line and a sentence starting in lowercase
+    ],
+)
+def test_word_order_reads_what_right_text_does_and_flags_what_shuffles_make(text: str, violations: int) -> None:
+    assert order_violations(text) == violations

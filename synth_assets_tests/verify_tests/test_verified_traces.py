@@ -12,6 +12,7 @@ import pytest
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.session import GenerationSession
 from synth_assets.stages.verified_traces import VerifySettings, verification_stats, verify_traces
+from synth_assets.verify.constraints import Bullets, ConstraintSpec
 from synth_assets.verify.judge import parse_score
 from synth_assets.verify.self_consistency import vote
 from synth_assets_tests.llm_tests.remote import backend
@@ -45,6 +46,7 @@ def _trace(task: str, response: str, family: str = "math", reference: str | None
     }
 
 
+TWO_BULLETS = ConstraintSpec(constraints=(Bullets(n=2),)).to_json()
 TRACES = pd.DataFrame(
     [
         _trace("ref", "3 + 4 = 7. The answer is 7.", reference="7", instruction="Sam has 3 and gets 4. How many?"),
@@ -58,6 +60,8 @@ TRACES = pd.DataFrame(
         _trace("lazy", "The answer is 5."),  # derives nothing: no vote, and it counts against
         _trace("lazy", "Then 2 + 3 = 5. The answer is 5."),
         _trace("lazy", "Then 1 + 4 = 5. The answer is 5."),
+        _trace("listy", "Two fruits:\n* apple\n* pear", family="general", reference=TWO_BULLETS),
+        _trace("listy", "Fruits:\n* apple\n* pear\n* plum", family="general", reference=TWO_BULLETS),
     ]
 )
 
@@ -77,12 +81,15 @@ def test_ground_truth_and_self_consistency_are_kept_apart() -> None:
         ("no_answer", "self_consistency"),
         ("consistent", "self_consistency"),
         ("consistent", "self_consistency"),
+        ("passed", "constraints"),
+        ("failed", "constraints"),
     ]
+    assert out.loc[12, "evidence"].endswith("markdown such as '* This is a point'.): 3 bullet points")
     assert out.loc[2, "evidence"] == "2/3 samples answer 1/2"
     assert out.loc[8, "evidence"] == "casts no vote: 5 is not derived: the trace computes nothing"
     assert out.loc[9, "evidence"] == "2/3 samples answer 5"
     stats = verification_stats(out)
-    assert (stats["verified_rate"], stats["self_consistent"], stats["judged"]) == (0.5, 4, 0)
+    assert (stats["verified_rate"], stats["checkable_traces"], stats["self_consistent"]) == (0.5, 4, 4)
 
 
 def test_vote_needs_two_samples_and_counts_missing_answers_against_the_majority() -> None:
