@@ -198,8 +198,20 @@ def check() -> None:
         console.print(Text(line), soft_wrap=True)
     for problem in problems:
         _say("error:", "bold red", problem)
+    _say_sandbox()
     if problems:
         raise typer.Exit(2)
+
+
+def _say_sandbox() -> None:
+    """What code verification can enforce here: bubblewrap, and the per-sandbox limits."""
+    from synth_assets.verify.sandbox import isolation
+
+    iso = isolation()
+    if iso.available:
+        _say("code sandbox:", "bold", iso.description)
+    else:
+        _say("warning:", "bold yellow", f"code sandbox unavailable, code checks are refused: {iso.description}")
 
 
 def _label(row: pd.Series) -> str:

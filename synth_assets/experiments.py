@@ -216,8 +216,14 @@ class VerifyConfig(_Strict):
         "off: unisolated code is never run and never passes",
     )
 
+    count_weak_passes: bool = Field(
+        False,
+        description="with allow_weak_isolation: count passes without namespaces as passed; off: they are "
+        "no_answer (the candidate could have written its own verdict)",
+    )
+
     def sandbox_policy(self) -> SandboxPolicy:
-        return SandboxPolicy(allow_weak_isolation=self.allow_weak_isolation)
+        return SandboxPolicy(allow_weak_isolation=self.allow_weak_isolation, count_weak_passes=self.count_weak_passes)
 
 
 class CheckConfig(_Strict):

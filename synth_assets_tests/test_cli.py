@@ -39,6 +39,11 @@ def test_check_passes_on_project_data(tiny_settings: Settings) -> None:
     result = runner.invoke(app, ["check"], env=_env(tiny_settings))
     assert result.exit_code == 0, result.output
     assert "2 experiment(s): acc, rep" in result.output
+    from synth_assets.verify.sandbox import isolation
+
+    said = result.output.replace("\n", " ")
+    assert ("code sandbox: bwrap" in said) == isolation().available  # what code checks can enforce here
+    assert "per sandbox" in said or not isolation().host.memory
 
 
 def test_summary_without_a_warehouse_says_what_to_do(tiny_settings: Settings) -> None:

@@ -46,3 +46,9 @@ def test_runs_go_to_kubernetes_jobs_through_the_queue_with_synth_inits_limits() 
     [limit] = coordinator["config"]["queuedRunCoordinator"]["tagConcurrencyLimits"]
     assert limit == ONE_RUN_PER_EXPERIMENT
     assert instance_config(2, shared=True)["concurrency"]["runs"]["tag_concurrency_limits"] == [limit]
+
+
+def test_every_process_of_the_image_runs_under_an_init_that_reaps() -> None:
+    """Run workers are PID 1 of their pods; without an init, orphans stay zombies there."""
+    assert "tini" in DOCKERFILE.split("RUN apt-get", 2)[2].split("\n", 1)[0]  # installed in the final stage
+    assert 'ENTRYPOINT ["/usr/bin/tini", "--"]' in DOCKERFILE

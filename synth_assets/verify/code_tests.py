@@ -23,6 +23,7 @@ class CodeVerdict:
     passed: bool
     status: str  # passed, failed, error, timeout, reward_hacking, unavailable, no_answer
     reason: str
+    weak: bool = False  # run without namespaces (verify.allow_weak_isolation)
 
     @property
     def reward_hacking(self) -> bool:
@@ -48,8 +49,12 @@ def check_code(
     the candidate must also agree with it on mutants of the tests' inputs)."""
     if not completion.strip():
         return CodeVerdict(False, "no_answer", "empty completion")
-    tests = json.loads(reference)
+    try:
+        tests = json.loads(reference)
+        tests["test"], tests["entry_point"]  # both must be there
+    except (ValueError, KeyError, TypeError) as exc:
+        return CodeVerdict(False, "no_answer", f"reference_answer is not a tests object: {exc}")
     program = program_for(prompt, completion)
     solution = tests.get("reference_solution")
     outcome = run_tests(program, tests["test"], tests["entry_point"], prompt, limits, policy, solution)
-    return CodeVerdict(outcome.passed, outcome.status, outcome.summary)
+    return CodeVerdict(outcome.passed, outcome.status, outcome.summary, outcome.isolation.startswith("WEAK"))

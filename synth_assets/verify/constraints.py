@@ -278,6 +278,11 @@ class ConstraintSpec(BaseModel):
     def describe(self) -> str:
         return " ".join(c.describe() for c in self.constraints)
 
+    @property
+    def sets_case(self) -> bool:
+        """All lowercase or all capitals: sentence order cannot be read from capitals then."""
+        return any(c.kind in ("lowercase", "uppercase") for c in self.constraints)
+
     def to_json(self) -> str:
         return self.model_dump_json(exclude_defaults=False)
 

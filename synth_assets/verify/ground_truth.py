@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from synth_assets.verify.code_tests import check_code
 from synth_assets.verify.constraints import constraint_failures, parse_spec
 from synth_assets.verify.math_answers import check_math_answer
+from synth_assets.verify.printable import printable
 from synth_assets.verify.sandbox import SandboxPolicy
+from synth_assets.verify.word_order import order_violations, reads_as_text
 
 REWARD_HACKING = "reward hacking: "  # how the evidence of a trace that tripped a defence begins
 
@@ -44,6 +46,9 @@ def _check_code(instruction: str, response: str, reference: str, policy: Sandbox
     v = check_code(instruction, response, reference, policy=policy)
     if v.reward_hacking:
         return GroundTruthVerdict("failed", "unit_tests", None, REWARD_HACKING + v.reason)
+    if v.passed and v.weak and not (policy and policy.count_weak_passes):
+        why = "passed without namespaces, not counted (verify.count_weak_passes is off)"
+        return GroundTruthVerdict("no_answer", "unit_tests", None, f"{why}: {v.reason}")
     verdict = "passed" if v.passed else ("no_answer" if v.status in ("no_answer", "unavailable") else "failed")
     return GroundTruthVerdict(verdict, "unit_tests", None, v.reason)
 
@@ -67,6 +72,9 @@ def _check_constraints(
     failures = constraint_failures(response, spec)
     if failures:
         return GroundTruthVerdict("failed", "constraints", None, "; ".join(failures))
+    if not spec.sets_case and not reads_as_text(response, verse=True):
+        why = f"not text: {order_violations(response, verse=True)} places break sentence order (word salad)"
+        return GroundTruthVerdict("failed", "constraints", None, f"{why}, though its constraints hold")
     met = ", ".join(c.kind for c in spec.constraints)
     return GroundTruthVerdict("passed", "constraints", None, f"{len(spec.constraints)} constraints met: {met}")
 
@@ -100,7 +108,14 @@ def has_ground_truth(family: str, reference: str | None) -> bool:
 def check_ground_truth(
     family: str, instruction: str, response: str, reference: str, policy: SandboxPolicy | None = None
 ) -> GroundTruthVerdict:
-    return GROUND_TRUTH[family].check(instruction, response, reference, policy)
+    """Always a verdict, never an exception: a check that breaks (a malformed reference, the
+    host out of space) is `no_answer` with the reason, so one item cannot fail a batch."""
+    verifier = GROUND_TRUTH[family]
+    try:
+        return verifier.check(instruction, response, reference, policy)
+    except Exception as exc:  # any failure of the check itself, reported on the row
+        why = printable(f"{type(exc).__name__}: {exc}", 300)
+        return GroundTruthVerdict("no_answer", verifier.name, None, f"the check itself failed (not a verdict): {why}")
 
 
 def check_many(

@@ -45,6 +45,9 @@ class Differs(Exception):
     """The candidate passed the tests but disagrees with the reference on another input."""
 
 
+# Raised here they would steer the tests' own control flow: a StopIteration ends `all(map(
+# candidate, xs))` early and true. They reach the tests as the candidate's error instead.
+ITERATION_CONTROL = (StopIteration, StopAsyncIteration, Warning)
 REFERENCE_CALL_S = 0.5  # a mutant the reference cannot answer in this long is not used
 REFERENCE_SHARE = 0.4  # of the harness's CPU limit, spent on the reference at most (prime_fib(n+3) is slow)
 
@@ -73,7 +76,7 @@ class Candidate:
         if message.startswith("sandbox:"):
             raise RewardHacking(f"tried a blocked action: {message}")
         kind = getattr(builtins, str(reply.get("raised")), None)
-        if isinstance(kind, type) and issubclass(kind, Exception) and not issubclass(kind, Warning):
+        if isinstance(kind, type) and issubclass(kind, Exception) and not issubclass(kind, ITERATION_CONTROL):
             raise kind(message)
         raise CandidateError(f"{reply.get('raised')}: {message}")
 

@@ -5,16 +5,20 @@ Two processes, nothing shared but two pipes of plain data:
   functions. It runs under bubblewrap (`bwrap`, Debian's package): new user, PID, mount,
   network, IPC and UTS namespaces, as an unprivileged uid on the host (nobody when we are root),
   no capabilities, no further user namespaces, a read-only view holding only the interpreter's
-  files and its work dir (no home, no project, no data, no /tmp sockets), and with
-  `--die-with-parent` and its own PID namespace, all of its processes die with it. `prlimit`
-  caps CPU, memory, file size and (as nobody) processes. An audit hook inside is a second line;
+  files and read-only copies of ours in a size-capped tmpfs /work (no home, no project, no data,
+  no /tmp sockets), and with `--die-with-parent` and its own PID namespace, all of its processes
+  die with it. Its first process (`sandbox_init.py`) joins a memory and a pids cgroup of its own
+  (`host_limits`: what it writes to tmpfs, shm or memfd is charged to it, and its process pool is
+  its own), sets rlimits (CPU, address space, file size, open files) and reaps what ends under
+  it. An audit hook inside is a second line;
 - the **harness** (`harness_main.py`) runs the task's tests, calling the candidate through a
   proxy; every comparison happens there, on values it decoded itself.
 Both outputs are read incrementally and capped (a flood is reported, not buffered), and the wall
 clock holds even when something keeps a pipe open.
 
 Where bwrap is missing or the kernel refuses namespaces, nothing is run and nothing passes,
-unless weaker isolation (separate processes, limits, the audit hook) was explicitly allowed.
+unless weaker isolation (separate processes, limits, the audit hook) was explicitly allowed and
+the refusal is permanent; a passing failure is asked again, never downgraded.
 """
 
 from __future__ import annotations
@@ -30,9 +34,11 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+
+from synth_assets.verify.host_limits import HostLimits, SandboxCgroups, probe, sweep_stale
+from synth_assets.verify.printable import printable
 
 HERE = Path(__file__).resolve().parent
 PROJECT_ROOT = HERE.parents[1]
@@ -49,7 +55,10 @@ class SandboxLimits:
     file_mb: int = 8
     output_bytes: int = 8_000  # kept of each stream, for the evidence
     flood_bytes: int = 4 * 2**20  # more than this on the candidate's stdout/stderr is a flood
-    processes: int = 64  # per sandbox uid (enforced when the sandbox has a uid of its own)
+    processes: int = 64  # per sandbox (a pids cgroup; per uid where there is none)
+    work_mb: int = 64  # the candidate's /work, a tmpfs inside the sandbox (counted in its memory too)
+    tmp_mb: int = 16  # its /tmp, likewise
+    open_files: int = 256
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ class SandboxPolicy:
     then say so). Off by default: unisolated code does not get to pass."""
 
     allow_weak_isolation: bool = False
+    count_weak_passes: bool = False  # a pass without namespaces counts as passed only when also set
 
 
 @dataclass(frozen=True)
@@ -78,12 +88,17 @@ class TestOutcome:
         return f"{self.status} in {self.seconds:.2f}s: {self.reason} [{self.isolation}]"
 
 
+NOT_PROBED = HostLimits(None, None, "not probed")
+
+
 @dataclass(frozen=True)
 class Isolation:
     available: bool
     description: str
     interpreter: str  # the Python the candidate runs under
     binds: tuple[str, ...]  # read-only paths it sees besides /usr
+    permanent: bool = True  # for an unavailable one: will asking again not help? (no bwrap, no namespaces)
+    host: HostLimits = NOT_PROBED
 
 
 # -- choosing and probing the isolation -------------------------------------------------------------
@@ -123,48 +138,92 @@ def _root_links() -> list[str]:
     return args
 
 
+_SANDBOX_FILES = ("candidate_main.py", "plain_data.py", "candidate.py")  # what the candidate's /work holds
+
+
 def _bwrap_argv(
-    isolation: Isolation, work: Path, limits: SandboxLimits, command: list[str], info_fd: int | None = None
+    isolation: Isolation, files: Path, limits: SandboxLimits, command: list[str], info_fd: int | None = None
 ) -> list[str]:
+    """The candidate's /work and /tmp are size-capped tmpfs inside the sandbox, holding read-only
+    copies of our files: what it writes never reaches the host's disk, and nothing it makes is
+    left for the caller to walk (1,900 nested directories once made clean-up recurse too deep)."""
     binds = [arg for path in isolation.binds for arg in ("--ro-bind", path, path)]
+    ours = [arg for name in _SANDBOX_FILES if (files / name).exists() for arg in _ro_file(files / name)]
     info = ["--info-fd", str(info_fd)] if info_fd is not None else []
     return [
-        *_prlimit(limits, own_uid=_sandbox_uid() is not None),
         "bwrap", *info, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
         "--uid", str(INSIDE_UID), "--gid", str(INSIDE_UID), "--cap-drop", "ALL",
         "--ro-bind", "/usr", "/usr", *_root_links(), *binds,
-        "--bind", str(work), "/work", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        "--size", str(limits.work_mb * 2**20), "--tmpfs", "/work", *ours,
+        "--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
         "--chdir", "/work", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/work",
         "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
         isolation.interpreter, "-I", "-S", "-u", *command,
     ]  # fmt: skip
 
 
-def _prlimit(limits: SandboxLimits, own_uid: bool) -> list[str]:
-    cpu, memory, files = limits.cpu_s, limits.memory_mb * 2**20, limits.file_mb * 2**20
-    argv = ["prlimit", f"--cpu={cpu}:{cpu + 1}", f"--as={memory}", f"--fsize={files}", "--core=0"]
-    if own_uid:  # the process limit counts every process of the uid: only safe with one of our own
-        argv.append(f"--nproc={limits.processes}")
-    return [*argv, "--"]
+def _ro_file(path: Path) -> list[str]:
+    return ["--ro-bind", str(path), f"/work/{path.name}"]
 
 
-@lru_cache(maxsize=1)
-def isolation() -> Isolation:
-    """Probed once per process: is bwrap there, and does the kernel let it make namespaces?"""
+def _launcher(
+    iso: Isolation, files: Path, limits: SandboxLimits, cgroups: SandboxCgroups | None, command: list[str]
+) -> list[str]:
+    """`sandbox_init.py` (joins the cgroups, sets the rlimits, reaps) in front of `command`."""
+    cpu, memory, written = limits.cpu_s, limits.memory_mb * 2**20, limits.file_mb * 2**20
+    rlimits = {
+        "RLIMIT_CPU": [cpu, cpu + 1],
+        "RLIMIT_AS": [memory, memory],
+        "RLIMIT_FSIZE": [written, written],
+        "RLIMIT_CORE": [0, 0],
+        "RLIMIT_NOFILE": [limits.open_files, limits.open_files],
+    }
+    if iso.host.pids is None and _sandbox_uid() is not None:  # per uid, shared by siblings: the fallback
+        rlimits["RLIMIT_NPROC"] = [limits.processes, limits.processes]
+    config = {"procs": cgroups.procs_files if cgroups else [], "rlimits": rlimits}
+    return [iso.interpreter, "-I", "-S", str(files / "sandbox_init.py"), json.dumps(config), *command]
+
+
+_PROBE_RETRY_S = 5.0
+_probed: tuple[float, Isolation] | None = None
+_TRANSIENT = ("resource temporarily unavailable", "cannot allocate memory", "no space left", "timed out")
+
+
+def isolation(retry_after_s: float = _PROBE_RETRY_S) -> Isolation:
+    """Is bwrap there, and does the kernel let it make namespaces? A success is kept for the
+    process's life; a failure only for `retry_after_s`, so a probe that failed while process
+    slots or memory were exhausted does not mark the process unavailable for good."""
+    global _probed
+    if _probed is not None and (_probed[1].available or time.monotonic() - _probed[0] < retry_after_s):
+        return _probed[1]
+    _probed = (time.monotonic(), _probe())
+    return _probed[1]
+
+
+def _probe() -> Isolation:
     interpreter, binds = _interpreter()
+    host = probe()
     if shutil.which("bwrap") is None:
         return Isolation(False, "bwrap not found (Debian/Ubuntu: apt-get install bubblewrap)", interpreter, binds)
-    with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as tmp:
-        work = _work_dir(Path(tmp))
-        probe = Isolation(True, "", interpreter, binds)
-        argv = _bwrap_argv(probe, work, SandboxLimits(), ["-c", "print('ok')"])
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False, **_as_sandbox_uid())
+    sweep_stale(host)
+    trial = Isolation(True, "", interpreter, binds, host=host)
+    try:
+        with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as tmp:
+            files = _files_dir(Path(tmp))
+            command = _bwrap_argv(trial, files, SandboxLimits(), ["-c", "print('ok')"])
+            argv = _launcher(trial, files, SandboxLimits(), None, command)
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False, **_as_sandbox_uid())
+    except (OSError, subprocess.SubprocessError) as exc:
+        return Isolation(False, f"the sandbox probe could not run: {exc}", interpreter, binds, permanent=False)
     if out.returncode != 0 or out.stdout.strip() != "ok":
-        reason = (out.stderr.strip().splitlines() or ["no output"])[-1][:200]
-        return Isolation(False, f"bwrap could not start a sandbox: {reason}", interpreter, binds)
+        reason = printable((out.stderr.strip().splitlines() or ["no output"])[-1], 200)
+        transient = any(t in reason.lower() for t in _TRANSIENT)
+        return Isolation(False, f"bwrap could not start a sandbox: {reason}", interpreter, binds, not transient, host)
     who = "nobody" if _sandbox_uid() is not None else "the caller's uid"
-    description = f"bwrap: user/pid/mount/net/ipc namespaces, uid {who}, read-only view, no capabilities"
-    return Isolation(True, description, interpreter, binds)
+    description = (
+        f"bwrap: user/pid/mount/net/ipc namespaces, uid {who}, read-only view, no capabilities; {host.describe()}"
+    )
+    return Isolation(True, description, interpreter, binds, host=host)
 
 
 def _as_sandbox_uid() -> dict:
@@ -172,13 +231,19 @@ def _as_sandbox_uid() -> dict:
     return {"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}
 
 
-def _work_dir(parent: Path) -> Path:
-    """Owned by the sandbox uid; its parent only traversable (not listable) by others."""
-    work = Path(tempfile.mkdtemp(prefix="candidate-", dir=parent))
-    if _sandbox_uid() is not None:
-        parent.chmod(0o711)
-        os.chown(work, NOBODY, NOBODY)
-    return work
+def _files_dir(parent: Path, program: str | None = None) -> Path:
+    """Our files for one sandbox, owned by the caller and readable by the sandbox uid (which
+    binds them read-only into its /work): nothing in here is ever written by a candidate."""
+    files = Path(tempfile.mkdtemp(prefix="files-", dir=parent))
+    for name in ("candidate_main.py", "plain_data.py", "sandbox_init.py"):
+        shutil.copy(HERE / name, files / name)
+    if program is not None:
+        (files / "candidate.py").write_text(program, encoding="utf-8")
+    parent.chmod(0o711)
+    files.chmod(0o755)  # listable: Python's importer lists a directory before it imports from it
+    for path in files.iterdir():
+        path.chmod(0o644)
+    return files
 
 
 # -- running a candidate against its tests ----------------------------------------------------------
@@ -196,41 +261,47 @@ def run_tests(
     is one: the candidate must then also agree with it beyond the tests (`differential`)."""
     limits, policy = limits or SandboxLimits(), policy or SandboxPolicy()
     iso = isolation()
-    if not iso.available and not policy.allow_weak_isolation:
-        return TestOutcome("unavailable", f"not run: {iso.description}", 0.0, "none")
-    tmp = Path(tempfile.mkdtemp(prefix="sandbox-"))
+    if not iso.available and not (policy.allow_weak_isolation and iso.permanent):
+        transient = "" if iso.permanent else " (a passing failure: asked again in a few seconds)"
+        return TestOutcome("unavailable", f"not run: {iso.description}{transient}", 0.0, "none")
+    spec = {"prompt": prompt, "test": test, "entry_point": entry_point, "reference_solution": reference_solution}
     try:
-        work = _work_dir(tmp)
-        for name in ("candidate_main.py", "plain_data.py"):
-            shutil.copy(HERE / name, work / name)
-        (work / "candidate.py").write_text(program, encoding="utf-8")
-        spec = {"prompt": prompt, "test": test, "entry_point": entry_point, "reference_solution": reference_solution}
-        return _supervise(iso, work, spec, limits)
+        tmp = Path(tempfile.mkdtemp(prefix="sandbox-"))
+    except OSError as exc:
+        return TestOutcome("unavailable", f"not run: no sandbox could be prepared: {exc}", 0.0, "none")
+    try:
+        files = _files_dir(tmp, program)
+        memory = limits.memory_mb * 2**20
+        with SandboxCgroups(iso.host, memory, limits.processes, _sandbox_uid()) as cgroups:
+            return _supervise(iso, files, spec, limits, cgroups)
+    except OSError as exc:  # the host's trouble (no space, no process slots), not the candidate's
+        return TestOutcome("unavailable", f"not run: the host could not run a sandbox: {exc}", 0.0, "none")
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)  # only our files: the candidate wrote to its own tmpfs
 
 
-def _supervise(iso: Isolation, work: Path, spec: dict, limits: SandboxLimits) -> TestOutcome:
+def _supervise(iso: Isolation, files: Path, spec: dict, limits: SandboxLimits, cgroups: SandboxCgroups) -> TestOutcome:
     to_candidate_r, to_candidate_w = os.pipe()
     from_candidate_r, from_candidate_w = os.pipe()
     info_r, info_w = os.pipe()  # bwrap tells the host pid of the sandbox's init here
     if iso.available:
-        argv = _bwrap_argv(iso, work, limits, ["/work/candidate_main.py", str(from_candidate_w)], info_w)
+        command = _bwrap_argv(iso, files, limits, ["/work/candidate_main.py", str(from_candidate_w)], info_w)
         label = iso.description
     else:  # explicitly allowed: separate processes, limits and the audit hook, no namespaces
-        argv = [*_prlimit(limits, own_uid=False), iso.interpreter, "-I", "-S", "-u", "candidate_main.py"]
-        argv.append(str(from_candidate_w))
+        command = [iso.interpreter, "-I", "-S", "-u", "candidate_main.py", str(from_candidate_w)]
         label = f"WEAK (no namespaces: {iso.description})"
+    if cgroups.problem:
+        label += f"; {cgroups.problem}"
     start = time.monotonic()
     candidate = subprocess.Popen(
-        argv, cwd=work, stdin=to_candidate_r, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        pass_fds=(from_candidate_w, info_w), start_new_session=True, env=_minimal_env(work),
-        **(_as_sandbox_uid() if iso.available else {}),
+        _launcher(iso, files, limits, cgroups, command), cwd=files, stdin=to_candidate_r, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, pass_fds=(from_candidate_w, info_w), start_new_session=True,
+        env=_minimal_env(files), **_as_sandbox_uid(),
     )  # fmt: skip
     harness = subprocess.Popen(
         [_harness_python(), "-I", "-S", str(HERE / "harness_main.py"), str(to_candidate_w), str(from_candidate_r)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        pass_fds=(to_candidate_w, from_candidate_r), start_new_session=True, env=_minimal_env(work),
+        pass_fds=(to_candidate_w, from_candidate_r), start_new_session=True, env=_minimal_env(files),
     )  # fmt: skip
     for fd in (to_candidate_r, to_candidate_w, from_candidate_r, from_candidate_w, info_w):
         os.close(fd)
@@ -243,7 +314,7 @@ def _supervise(iso: Isolation, work: Path, spec: dict, limits: SandboxLimits) ->
     finally:
         _end_sandbox(candidate, info_r)
         _kill_group(harness)
-    return _outcome(streams, time.monotonic() - start, label, limits)
+    return _outcome(streams, time.monotonic() - start, label, limits, cgroups.memory_report())
 
 
 def _end_sandbox(proc: subprocess.Popen, info_fd: int) -> None:
@@ -310,12 +381,16 @@ def _read_until_done(
     return streams
 
 
-def _outcome(streams: _Streams, seconds: float, isolation: str, limits: SandboxLimits) -> TestOutcome:
-    stdout = streams.kept["stdout"].decode(errors="replace")
-    stderr = streams.kept["stderr"].decode(errors="replace")
+def _outcome(streams: _Streams, seconds: float, isolation: str, limits: SandboxLimits, memory: str = "") -> TestOutcome:
+    """Everything the candidate could choose (its output, the messages of its exceptions in the
+    harness's reason) leaves through `printable`: storable, showable, capped."""
+    stdout = printable(streams.kept["stdout"].decode(errors="replace"), limits.output_bytes)
+    stderr = printable(streams.kept["stderr"].decode(errors="replace"), limits.output_bytes)
 
     def result(status: Status, reason: str) -> TestOutcome:
-        return TestOutcome(status, reason, seconds, isolation, stdout, stderr)
+        if memory and ("killed" in memory or "limit reached" in memory) and status != "passed":
+            reason = f"{reason} ({memory})"
+        return TestOutcome(status, printable(reason, 1_000), seconds, isolation, stdout, stderr)
 
     if streams.flood:
         return result("reward_hacking", f"output flood: over {limits.flood_bytes:,} bytes on stdout/stderr")

@@ -26,20 +26,22 @@ _STARTERS = frozenset(
     After A An Her His That When Altogether Together Total Adding Subtracting Multiplying Dividing To Let
     And But Because One Two Three All Both""".split()
 )
+_BULLET = re.compile(r"^[ \t]*[*•-][ \t]+", re.MULTILINE)  # a list item starts its line's text
 _TOKEN = re.compile(r"\S+|\n")
 _CALCULATOR = re.compile(r"<<[^<>]*>>")
 _SENTENCE_END = re.compile(r"[.!?:]$")
 _NOT_AN_END = re.compile(r"\d[.:]$|\.\d|\.\.\.$")  # "2." in a list, "2.5", "3:00", "14..."
-_ABBREVIATIONS = frozenset("sq ft mr mrs ms dr st vs etc lb lbs oz hr hrs min mins yd yds mi approx".split())
+_ABBREVIATIONS = frozenset("sq ft mr mrs ms dr st vs etc e.g i.e lb lbs oz hr hrs min mins yd yds mi approx".split())
 _VARIABLE = re.compile(r"^[A-Za-z](?:$|[^A-Za-z'’])")  # algebra: "x", "x+4=25", "p", "A.", "y/(18+y)"
 _OPERATORS = frozenset(("=", "+", "*", "×"))  # "-" doubles as a dash in prose, "/" as a rate ($5 / day)
 _OPERAND = re.compile(r"^[-$€£(\d.]")  # what follows an operator in arithmetic: a number, a sign, a bracket
 _MATH = re.compile(r"^[=+\-*/×(\d$]")
 
 
-def order_violations(text: str) -> int:
-    """Places where the text breaks sentence order (see the module docstring)."""
-    tokens = _TOKEN.findall(_CALCULATOR.sub("", text))
+def order_violations(text: str, verse: bool = False) -> int:
+    """Places where the text breaks sentence order (see the module docstring). `verse`: lines
+    may start in lowercase (poems, lists of pairs: general answers are not all prose)."""
+    tokens = _TOKEN.findall(_BULLET.sub("", _CALCULATOR.sub("", text)))
     count = 0
     for i, token in enumerate(tokens):
         if token == "\n":
@@ -48,7 +50,8 @@ def order_violations(text: str) -> int:
         after = tokens[i + 1] if i + 1 < len(tokens) else "\n"
         starts_sentence = before == "\n" or bool(_SENTENCE_END.search(before))
         count += token in _STARTERS and not starts_sentence and not _a_label(token, before, after)
-        count += before == "\n" and token[0].isalpha() and token[0].islower() and not _VARIABLE.match(token)
+        lowercase_line = before == "\n" and token[0].isalpha() and token[0].islower() and not _VARIABLE.match(token)
+        count += lowercase_line and not verse
         count += _dangling(token, before, after)
         count += _ends_sentence(token) and after != "\n" and after[0].islower()
     return count
@@ -79,5 +82,5 @@ def _a_label(token: str, before: str, after: str) -> bool:
     return token == "A" and (before[:1].isupper() or bool(_MATH.match(before)) or bool(_MATH.match(after)))
 
 
-def reads_as_text(text: str) -> bool:
-    return order_violations(text) <= MAX_VIOLATIONS
+def reads_as_text(text: str, verse: bool = False) -> bool:
+    return order_violations(text, verse) <= MAX_VIOLATIONS

@@ -16,4 +16,8 @@ from synth_assets_tests.support.postgres import server_bin
 needs_sandbox = pytest.mark.skipif(
     not isolation().available, reason=f"code verification needs its sandbox: {isolation().description}"
 )
+needs_cgroups = pytest.mark.skipif(
+    isolation().host.memory is None or isolation().host.pids is None,
+    reason=f"per-sandbox memory and process limits need cgroups: {isolation().host.why_not}",
+)
 needs_postgres = pytest.mark.skipif(server_bin() is None, reason="PostgreSQL server binaries are not installed")

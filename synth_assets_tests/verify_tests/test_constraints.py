@@ -225,3 +225,17 @@ def _row(task_id: str, instruction: str, reference: str | None, verdict: str, ve
         "origin": "synthetic",
         "evidence": "",
     }
+
+
+def test_word_salad_that_meets_its_constraints_is_not_verified() -> None:
+    """The n-gram student's output met "at least 15 words" and passed; constraints say how an
+    answer is shaped, and the answer must still read as text (unless all one case is asked)."""
+    spec = ConstraintSpec(constraints=(Words(relation="at_least", n=10),)).to_json()
+    salad = "how many kilometers does it the tool make _ close _ elements ( the 10 agenda idx2 ? it takes . The"
+    salad += " 50 minutes and in your orbit So 4 = 8 standby school does The"
+    v = check_ground_truth("general", "Describe a trip.", salad, spec)
+    assert v.verdict == "failed" and v.evidence.startswith("not text: ") and "though its constraints hold" in v.evidence
+    poem = "A patch of sun upon the floor,\na cat who asks for nothing more,\nshe stretches, yawns, and turns around."
+    assert check_ground_truth("general", "Write a poem.", poem, spec).verdict == "passed"  # verse may start lowercase
+    shouted = ConstraintSpec(constraints=(Uppercase(),)).to_json()
+    assert check_ground_truth("general", "Shout.", "THE SUN IS UP. SO THE DAY BEGINS.", shouted).verdict == "passed"
