@@ -84,14 +84,14 @@ for _ in range(2500):
 SURROGATE = 'raise ValueError("bad " + chr(0xD800) + "\\x00\\x1b[31m")'
 MEMORY = """
 import os
-block = b"x" * (16 * 2**20)
+block = b"x" * (8 * 2**20)  # a file may grow to 8 MB (RLIMIT_FSIZE): many files, then
 for where in ("/tmp", "/dev/shm", "/", "memfd"):
-    try:
-        fd = os.memfd_create("hog") if where == "memfd" else os.open(where + "/hog", os.O_CREAT | os.O_WRONLY)
-        for _ in range(32):
+    for i in range(64):
+        try:
+            fd = os.memfd_create("m") if where == "memfd" else os.open(f"{where}/m{i}", os.O_CREAT | os.O_WRONLY)
             os.write(fd, block)
-    except OSError:
-        pass
+        except OSError:
+            break
 """
 DISK = """
 import os
@@ -199,15 +199,15 @@ def stop_iteration() -> str:
     return outcome.status
 
 
-def references() -> tuple[float, float]:
+def references() -> tuple[float, float, int]:
+    """Seconds for the 164 references one by one and with check_many, and how many did not pass."""
     start = time.perf_counter()
     serial = [check_code(t["prompt"], t["solution"], t["tests"]).passed for t in TASKS]
     one = time.perf_counter() - start
     start = time.perf_counter()
     many = check_many([("code", t["prompt"], t["solution"], t["tests"]) for t in TASKS])
     both = time.perf_counter() - start
-    assert all(serial) and all(v.passed for v in many), "a reference failed"
-    return one, both
+    return one, both, serial.count(False) + sum(not v.passed for v in many)
 
 
 def main() -> None:
@@ -221,8 +221,8 @@ def main() -> None:
         ("StopIteration through `all(map(...))`", stop_iteration),
     ):
         print(f"{name:48} {attack()}", flush=True)
-    serial, parallel = references()
-    print(f"164 HumanEval references: {serial:.1f} s one by one, {parallel:.1f} s with check_many")
+    serial, parallel, failed = references()
+    print(f"164 HumanEval references: {serial:.1f} s one by one, {parallel:.1f} s with check_many, {failed} not passed")
     print(f"ratio (seconds per reference / 0.5): {serial / 164 / 0.5:.3f}")
 
 
