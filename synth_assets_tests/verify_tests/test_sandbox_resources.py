@@ -7,14 +7,7 @@ kept nor turned into weak isolation."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
-import tempfile
-import textwrap
-import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,73 +19,44 @@ from synth_assets.verify import CodeVerdict, check_code, sandbox
 from synth_assets.verify.ground_truth import check_ground_truth, check_many
 from synth_assets.verify.sandbox import SandboxLimits, SandboxPolicy, run_tests
 from synth_assets_tests.support.requirements import needs_cgroups, needs_sandbox
+from synth_assets_tests.support.sandbox_attacks import (
+    CHATTER,
+    DEEP,
+    DISK,
+    HOLDER,
+    MEMORY,
+    host_disk_used,
+    host_shmem,
+    rise_while,
+    sandbox_tasks,
+    zombies_after_syntax_errors,
+)
 
 TASK = humaneval_tasks(1)[0]
 RIGHT = TASK["solution"]
 LIMITS = SandboxLimits(wall_s=6.0, cpu_s=4, memory_mb=256)
+CHECKOUT = Path(__file__).resolve().parents[2]
 pytestmark = needs_sandbox
 
 
 def with_attack(attack: str, limits: SandboxLimits = LIMITS) -> CodeVerdict:
     """The right answer, after `attack` ran at import time in the candidate's module."""
-    program = textwrap.dedent(attack) + "\n" + TASK["prompt"] + RIGHT
-    return check_code(TASK["prompt"], f"```python\n{program}\n```", TASK["tests"], limits)
+    return check_code(TASK["prompt"], _answer(attack), TASK["tests"], limits)
 
 
-def peak_while(run: Callable[[], object], sample: Callable[[], int]) -> tuple[object, int]:
-    """`run()`'s result, and the largest rise of `sample()` over its value before, sampled every 10 ms."""
-    base, peak, done = sample(), 0, threading.Event()
-
-    def watch() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, sample() - base)
-            time.sleep(0.01)
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    try:
-        result = run()
-    finally:
-        done.set()
-        watcher.join()
-    return result, peak
-
-
-def host_shmem() -> int:
-    """Bytes of tmpfs, shared memory and memfd pages on the host (what RLIMIT_AS never saw)."""
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("Shmem:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError("no Shmem in /proc/meminfo")
-
-
-def host_disk_used() -> int:
-    return shutil.disk_usage(tempfile.gettempdir()).used
+def _answer(attack: str) -> str:
+    return f"```python\n{attack}\n{TASK['prompt']}{RIGHT}\n```"
 
 
 def test_a_deep_directory_tree_cannot_crash_the_caller() -> None:
     """1,900 nested directories once made the caller's clean-up raise RecursionError."""
-    deep = """
-    import os
-    fd = os.open(".", os.O_RDONLY)
-    for _ in range(3000):
-        os.mkdir("d", dir_fd=fd)
-        fd, parent = os.open("d", os.O_RDONLY, dir_fd=fd), fd
-        os.close(parent)
-    """
-    assert with_attack(deep).passed  # harmless now: the tree lived in the sandbox's own tmpfs
-    verdicts = check_many([("code", TASK["prompt"], f"```python\n{textwrap.dedent(deep)}\n{TASK['prompt']}{RIGHT}\n```",
-                            TASK["tests"]), ("code", TASK["prompt"], RIGHT, TASK["tests"])])  # fmt: skip
-    assert [v.verdict for v in verdicts] == ["passed", "passed"]
+    assert with_attack(DEEP).passed  # harmless now: the tree lived in the sandbox's own tmpfs
+    items = [("code", TASK["prompt"], _answer(DEEP), TASK["tests"]), ("code", TASK["prompt"], RIGHT, TASK["tests"])]
+    assert [v.verdict for v in check_many(items)] == ["passed", "passed"]
 
 
 def test_what_the_candidate_says_is_escaped_before_it_is_stored() -> None:
-    verdict = with_attack(
-        """
-        raise ValueError("bad " + chr(0xD800) + "\\x00\\x1b[31m\\u202e" + "x" * 100_000)
-        """
-    )
+    verdict = with_attack(CHATTER)
     assert verdict.status == "failed"
     for forbidden, shown in (("\x00", "\\x00"), ("\x1b", "\\x1b"), ("\ud800", "\\ud800"), ("\u202e", "\\u202e")):
         assert forbidden not in verdict.reason and shown in verdict.reason
@@ -108,43 +72,17 @@ def test_memory_in_tmpfs_shm_and_memfd_is_charged_to_the_sandbox() -> None:
     """Files in /tmp, /dev/shm and / and memfd pages held 2 GB of host memory (4x the address
     space limit). Now they count against the sandbox's memory cgroup: the host's shared memory
     rises by no more than the limit, and the candidate is stopped, not passed."""
-    hog = """
-    import os
-    block = b"x" * (8 * 2**20)  # a file may grow to 8 MB (RLIMIT_FSIZE): many files, then
-    for where in ("/tmp", "/dev/shm", "/", "memfd"):
-        for i in range(64):
-            try:
-                fd = os.memfd_create("m") if where == "memfd" else os.open(f"{where}/m{i}", os.O_CREAT | os.O_WRONLY)
-                os.write(fd, block)
-            except OSError:
-                break
-    """
     limits = SandboxLimits(wall_s=15.0, cpu_s=10, memory_mb=256)
-    verdict, rise = peak_while(lambda: with_attack(hog, limits), host_shmem)
+    verdict, rise = rise_while(lambda: with_attack(MEMORY, limits), host_shmem)
     assert rise < (256 + 32) * 2**20, f"host shared memory rose {rise / 2**20:.0f} MB"
     assert isinstance(verdict, CodeVerdict) and verdict.status in ("passed", "error", "failed", "timeout")
 
 
 def test_files_in_the_work_dir_never_reach_the_host_disk() -> None:
     """256 files of 8 MB put 2 GB on the host's disk; the work dir is now a capped tmpfs."""
-    writer = """
-    import os
-    for i in range(256):
-        try:
-            with open(f"/work/f{i}", "wb") as f:
-                f.write(b"x" * (8 * 2**20))
-        except OSError:
-            break
-    """
-    verdict, rise = peak_while(lambda: with_attack(writer), host_disk_used)
+    verdict, rise = rise_while(lambda: with_attack(DISK), host_disk_used)
     assert rise < 16 * 2**20, f"host disk use rose {rise / 2**20:.0f} MB"
     assert isinstance(verdict, CodeVerdict) and verdict.passed  # the candidate still ran, inside its cap
-
-
-def _nobody_tasks() -> int:
-    """Threads and processes of the sandbox uid: both count against a process limit."""
-    out = subprocess.run(["ps", "-eLo", "user=,stat="], capture_output=True, text=True, check=True).stdout
-    return sum(1 for line in out.splitlines() if line.split()[:1] == ["nobody"] and not line.split()[1].startswith("Z"))
 
 
 @needs_cgroups
@@ -152,22 +90,12 @@ def test_a_candidate_holding_every_process_slot_does_not_fail_its_siblings() -> 
     """A candidate starts threads until it may not and holds them (each is a task the process
     limit counts); 10 correct siblings run meanwhile. With one per-uid pool they failed (8 and 9
     of 10); with a pool per sandbox they pass."""
-    holder = """
-    import threading, time
-    threading.stack_size(64 * 1024)  # small stacks: the address-space limit is not what stops it
-    for _ in range(200):
-        try:
-            threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
-        except RuntimeError:
-            break
-    time.sleep(30)
-    """
     held: list[int] = []
     with ThreadPoolExecutor(1) as pool:
-        hog = pool.submit(with_attack, holder, SandboxLimits(wall_s=12.0, cpu_s=4, memory_mb=256))
+        hog = pool.submit(with_attack, HOLDER, SandboxLimits(wall_s=12.0, cpu_s=4, memory_mb=256))
         deadline = time.monotonic() + 6
         while time.monotonic() < deadline and max(held, default=0) < 60:
-            held.append(_nobody_tasks())
+            held.append(sandbox_tasks())
             time.sleep(0.1)
         siblings = [check_code(TASK["prompt"], RIGHT, TASK["tests"]) for _ in range(10)]
         assert not hog.result().passed
@@ -175,40 +103,9 @@ def test_a_candidate_holding_every_process_slot_does_not_fail_its_siblings() -> 
     assert [v.status for v in siblings] == ["passed"] * 10, [v.reason for v in siblings if not v.passed]
 
 
-REAPER_SCRIPT = r"""
-import ctypes, os, subprocess, sys, time
-ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # a subreaper that never reaps what it adopts, as a container's PID 1
-child = subprocess.Popen([sys.executable, "-c", sys.argv[1]])
-child.wait()
-time.sleep(0.5)
-zombies = []
-for entry in os.listdir("/proc"):
-    if entry.isdigit():
-        try:
-            stat = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if stat[0] == "Z" and int(stat[1]) == os.getpid():
-            zombies.append(entry)
-print(len(zombies))
-"""
-CHECKS = """
-from synth_assets.seeds.humaneval import humaneval_tasks
-from synth_assets.verify import check_code
-task = humaneval_tasks(1)[0]
-for i in range(20):
-    v = check_code(task["prompt"], "    return (", task["tests"])  # a syntax error: the program exits by itself
-    assert v.status == "failed", v.reason
-print(check_code(task["prompt"], task["solution"], task["tests"]).status)
-"""
-
-
 def test_no_zombie_is_left_under_a_parent_that_does_not_reap() -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", REAPER_SCRIPT, CHECKS], capture_output=True, text=True, timeout=120, check=True
-    )
-    status, zombies = out.stdout.split()
-    assert (status, zombies) == ("passed", "0"), out.stderr[-2000:]
+    """100 programs that ended by themselves left 62 zombies and the next correct answer `error`."""
+    assert zombies_after_syntax_errors(CHECKOUT, 100) == (0, "passed")
 
 
 def test_stop_iteration_from_the_candidate_is_its_error_not_the_tests_control_flow() -> None:
