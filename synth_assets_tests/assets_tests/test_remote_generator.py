@@ -82,7 +82,7 @@ def test_openai_backend_through_the_graph(tmp_path: Path, monkeypatch: pytest.Mo
     assert meta["second"]["verified_traces"]["judge_cache_misses"] == 0
     verified = graph.table("verified_traces")
     assert verified["judge_score"].between(1, 10).all()
-    assert set(verified["verifier"]) <= {"math_reference", "self_consistency", "llm_judge"}
+    assert set(verified["verifier"]) <= {"math_reference", "constraints", "self_consistency", "llm_judge"}
     tasks = graph.table("generated_instructions")
     failures = tasks[tasks["failure"].notna()]
     assert len(failures) and failures["failure"].str.startswith("parse:").all()

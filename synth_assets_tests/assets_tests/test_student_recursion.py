@@ -12,7 +12,15 @@ from synth_assets_tests.conftest import TINY
 pytestmark = pytest.mark.slow
 CONFIG = {
     "defaults": TINY["defaults"],
-    "experiments": [{"name": "stu", "regime": "replace", "seed": 5, "generator": {"backend": "student"}}],
+    "experiments": [
+        {
+            "name": "stu",
+            "regime": "replace",
+            "seed": 5,
+            "generator": {"backend": "student"},
+            "verify": {"constraint_share": 0},  # as data/experiments.yaml's student experiments
+        }
+    ],
 }
 ROUND = ["student_model", "collapse_metrics"]
 
