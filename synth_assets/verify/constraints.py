@@ -253,20 +253,6 @@ Constraint = Annotated[
     | EndPhrase,
     Field(discriminator="kind"),
 ]
-KINDS: tuple[str, ...] = (
-    "words",
-    "sentences",
-    "paragraphs",
-    "bullets",
-    "sections",
-    "json",
-    "lowercase",
-    "uppercase",
-    "keywords_include",
-    "keywords_exclude",
-    "start_phrase",
-    "end_phrase",
-)
 
 
 class ConstraintSpec(BaseModel):
