@@ -10,7 +10,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=O
 WHEELS ?= $(HOME)/.cache/synth-assets/wheels/llama-cpp-python-$(LLAMA_CPP_VERSION)-avx2-portable
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: setup sandbox postgres-binaries run test lint ui clean
+.PHONY: setup sandbox postgres-binaries run test lint ui docs docs-serve lock clean
 
 # $(call apt_install,PACKAGE,WHAT): install a Debian package where we may (root with apt, the
 # package lists refreshed once if the first try fails); elsewhere one line says what to install.
@@ -32,17 +32,24 @@ setup: $(VENV)/.installed sandbox
 sandbox:
 	@command -v bwrap >/dev/null 2>&1 || $(call apt_install,bubblewrap,the code-verification sandbox)
 
-$(VENV)/.installed: pyproject.toml Makefile
+# Every package at the version in requirements.lock (the versions CI ran); `make lock` refreshes it.
+$(VENV)/.installed: pyproject.toml requirements.lock Makefile
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'  # 25.1: dependency groups (--group)
 	@if ! ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
 		echo "building llama-cpp-python $(LLAMA_CPP_VERSION) (portable, a few minutes on 2 cores)"; \
 		mkdir -p $(WHEELS) && CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel \
 			--no-cache-dir --no-deps -w $(WHEELS) llama-cpp-python==$(LLAMA_CPP_VERSION); \
 	fi
 	$(BIN)/python -m pip install --quiet $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e . --group dev
 	touch $@
+
+# After a change to the dependencies in pyproject.toml: resolve again, keeping every pin that
+# still fits (uv reads the old file as its preferences), then `make setup` installs the result.
+lock: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --group dev --universal --no-header --quiet -o requirements.lock
 
 run: setup
 	$(BIN)/synth init
@@ -55,9 +62,17 @@ postgres-binaries:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || \
 		$(call apt_install,postgresql,the shared-profile tests' PostgreSQL server binaries)
 
-test: setup postgres-binaries
+test: setup postgres-binaries docs
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The documentation site (MkDocs, Material theme) into site/; strict: a broken link or a page
+# missing from the navigation fails the build (and so `make test`).
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+docs-serve: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve -a 127.0.0.1:8001
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
@@ -67,5 +82,6 @@ ui: setup
 	$(BIN)/synth init
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dg dev
 
+# Everything a run, the docs or the install wrote; nothing tracked (git status stays clean).
 clean:
-	rm -rf $(VENV) data/warehouse.duckdb* data/dagster_home data/cache data/artifacts data/reports data/exports
+	rm -rf $(VENV) site data/warehouse.duckdb* data/dagster_home data/cache data/artifacts data/reports data/exports

@@ -90,8 +90,9 @@ def run_round(data: Path) -> dict:
     import dagster as dg
     import duckdb
 
-    from synth_assets.definitions import HUMAN_DATA_JOB, ROUND_JOB, build_definitions
-    from synth_assets.settings import Settings
+    from synth_assets.config.settings import Settings
+    from synth_assets.orchestration.definitions import build_definitions
+    from synth_assets.orchestration.jobs import HUMAN_DATA_JOB, ROUND_JOB
 
     settings = Settings.from_env({"SYNTH_DATA_DIR": str(data), "DAGSTER_HOME": str(data / "home")})
     defs = build_definitions(settings)

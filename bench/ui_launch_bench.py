@@ -39,8 +39,8 @@ PIPELINE = ["seed_set", "generated_instructions", "cot_traces", "verified_traces
 IN_PROCESS = """
 import sys
 import dagster as dg
-from synth_assets.definitions import defs
-job = defs.resolve_implicit_global_asset_job_def()
+from synth_assets.orchestration.definitions import defs
+job = defs().resolve_implicit_global_asset_job_def()
 keys = [dg.AssetKey(k) for k in sys.argv[2:]]
 result = job.execute_in_process(partition_key=sys.argv[1], instance=dg.DagsterInstance.get(), asset_selection=keys)
 sys.exit(0 if result.success else 1)
@@ -164,8 +164,8 @@ def main() -> int:
     parser.add_argument("--partition", default="replace|0")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from synth_assets.experiments import load_experiments
-    from synth_assets.instance import create_storage, ensure_instance_config
+    from synth_assets.config.experiments import load_experiments
+    from synth_assets.config.instance import create_storage, ensure_instance_config
 
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp, ExitStack() as stack:
         data, home = Path(tmp) / "data", Path(tmp) / "home"
@@ -182,7 +182,7 @@ def main() -> int:
         print(f"  {warm:.0f} s")
 
         a = _timed([sys.executable, "-c", IN_PROCESS, args.partition, *PIPELINE], env)
-        cli = [str(BIN / "dagster"), "asset", "materialize", "-m", "synth_assets.definitions"]
+        cli = [str(BIN / "dagster"), "asset", "materialize", "-m", "synth_assets.orchestration.definitions"]
         b = _timed([*cli, "--select", "group:pipeline", "--partition", args.partition], env)
 
         port = _free_port()

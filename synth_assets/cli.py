@@ -16,10 +16,11 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from synth_assets.experiments import ConfigError, ExperimentsFile, load_experiments
-from synth_assets.instance import create_storage, ensure_instance_config
+from synth_assets.config import preflight
+from synth_assets.config.experiments import ConfigError, ExperimentsFile, load_experiments
+from synth_assets.config.instance import create_storage, ensure_instance_config
+from synth_assets.config.settings import Settings, SettingsError
 from synth_assets.seeds.loaders import SeedFileError, load_instruction_tasks, load_math_problems
-from synth_assets.settings import Settings, SettingsError
 from synth_assets.storage.warehouse_file import WarehouseError, open_configured
 
 app = typer.Typer(
@@ -45,11 +46,16 @@ def _where(settings: Settings) -> str:
     return f"DuckDB file {settings.warehouse}"
 
 
-def _settings() -> Settings:
+def _settings(reads_inputs: bool = True) -> Settings:
+    """The environment's settings, checked (paths, the shared profile's PostgreSQL) before any
+    command does anything."""
     try:
-        return Settings.from_env()
-    except SettingsError as exc:
+        settings = Settings.from_env()
+        preflight.check_paths(settings, reads_inputs)
+        preflight.check_postgres(settings)
+    except (SettingsError, preflight.PreflightError) as exc:
         _fail(str(exc))
+    return settings
 
 
 def _input_problems(settings: Settings) -> tuple[ExperimentsFile | None, list[str], list[str]]:
@@ -107,12 +113,19 @@ def run(
         for problem in problems:
             _say("error:", "bold red", problem)
         raise typer.Exit(2)
+    assert experiments is not None  # no problems: the file parsed
+    try:
+        preflight.check_arguments(experiments, experiment, rounds, log_level)
+        chosen = [experiments.get(n) for n in experiment] if experiment else experiments.experiments
+        preflight.check_models(chosen, settings.secrets_present)
+    except preflight.PreflightError as exc:
+        _fail(str(exc))
     _prepare_instance(settings)
     try:
         import dagster as dg
 
-        from synth_assets.definitions import build_definitions
-        from synth_assets.runner import RunInterrupted, collapse_summary, round_summary, run_experiments
+        from synth_assets.orchestration.definitions import build_definitions
+        from synth_assets.orchestration.runner import RunInterrupted, collapse_summary, round_summary, run_experiments
 
         defs = build_definitions(settings)
     except (ConfigError, SeedFileError, KeyError) as exc:
@@ -155,7 +168,7 @@ def run(
 def init() -> None:
     """Write dagster.yaml for this machine into DAGSTER_HOME (run queue, generation pool) unless
     one exists; `make ui` and `make run` call it."""
-    settings = _settings()
+    settings = _settings(reads_inputs=False)
     home = Path(os.environ.get("DAGSTER_HOME", settings.dagster_home))
     written = ensure_instance_config(home, shared=settings.shared)
     console.print(f"{home / 'dagster.yaml'}: {'written' if written else 'kept (already there)'}", highlight=False)
@@ -182,7 +195,7 @@ def _prepare_shared_storage(settings: Settings) -> None:
 def summary() -> None:
     """Print the per-round table from the warehouse."""
     settings = _settings()
-    from synth_assets.runner import round_summary
+    from synth_assets.orchestration.runner import round_summary
 
     try:
         _print_frame(round_summary(settings), "per-round summary")
@@ -240,7 +253,7 @@ def audit(
 ) -> None:
     """Print the full ancestry of a row across stages and rounds, back to the human seed rows."""
     settings = _settings()
-    from synth_assets.audit import UnknownRowError, ancestry, reaches_human_seed
+    from synth_assets.provenance.audit import UnknownRowError, ancestry, reaches_human_seed
 
     try:
         with open_configured(settings) as conn:

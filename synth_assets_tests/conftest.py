@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from synth_assets.settings import Settings
+from synth_assets.config.settings import Settings
+from synth_assets_tests.support.paths import PROJECT_DATA
 
 SLOW_ROUND_CALLS = 2_000
 # How long a stop may take in tests that interrupt work: in-flight calls get 2 s, then Dagster and
 # the interpreter shut down, which a loaded 2-core machine can stretch; far below the minutes the
 # interrupted work would still run.
 STOP_BOUND_S = 30.0
-PROJECT_DATA = Path(__file__).resolve().parents[1] / "data"
 
 TINY = {
     "defaults": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ import yaml
 from typer.testing import CliRunner
 
 from synth_assets.cli import app
-from synth_assets.settings import Settings
+from synth_assets.config.settings import Settings
 from synth_assets_tests.conftest import TINY
 
 runner = CliRunner()
@@ -189,3 +190,76 @@ def test_a_bad_profile_is_one_line(tiny_settings: Settings, monkeypatch, env: di
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert says in _refused(tiny_settings, "check")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--rounds", "-1"], "--rounds -1: must be at least 1"),
+        (["--rounds", "0"], "--rounds 0: must be at least 1"),
+        (["--rounds", "4"], "--rounds 4: the chosen experiments are configured for at most 3 round(s)"),
+        (["-e", "acc", "-e", "nope"], "--experiment 'nope': no such experiment; the experiments file has acc, rep"),
+        (["--log-level", "loud"], "--log-level 'loud': must be one of DEBUG, INFO"),
+    ],
+)
+def test_a_bad_argument_is_one_line(tiny_settings: Settings, args: list[str], says: str) -> None:
+    assert says in _refused(tiny_settings, "run", *args)
+
+
+def _refused_with(settings: Settings, env: dict[str, str], command: str = "run") -> tuple[str, float]:
+    """Like `_refused`, with further environment; returns the line and the seconds it took."""
+    start = time.monotonic()
+    result = runner.invoke(app, [command], env={**_env(settings), **env})
+    seconds = time.monotonic() - start
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert [line.startswith("error:") for line in result.output.splitlines()] == [True], result.output
+    assert not settings.warehouse.exists()
+    return result.output.strip(), seconds
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"SYNTH_DATA_DIR": "{tmp}/nowhere"}, "SYNTH_DATA_DIR={tmp}/nowhere: no such directory"),
+        ({"SYNTH_WAREHOUSE": "{tmp}"}, "SYNTH_WAREHOUSE={tmp}: is a directory, not a database file"),
+        ({"DAGSTER_HOME": "{tmp}/data/experiments.yaml"}, "is a file, not a directory"),
+        ({"SYNTH_WAREHOUSE": "{tmp}/data/experiments.yaml/w.duckdb"}, "is a file, not a directory"),
+    ],
+)
+def test_a_bad_path_in_the_environment_is_one_line(tiny_settings: Settings, env: dict, says: str) -> None:
+    tmp = str(tiny_settings.data_dir.parent)
+    line, _ = _refused_with(tiny_settings, {k: v.format(tmp=tmp) for k, v in env.items()})
+    assert says.format(tmp=tmp) in line
+
+
+@pytest.mark.parametrize("command", ["run", "check", "init", "summary"])
+def test_an_unreachable_postgresql_is_one_line_within_seconds_without_its_password(
+    tiny_settings: Settings, command: str
+) -> None:
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql://synth:hunter2secret@127.0.0.1:{port}/synth"
+    line, seconds = _refused_with(tiny_settings, {"SYNTH_PROFILE": "shared", "SYNTH_POSTGRES_URL": url}, command)
+    assert f"SYNTH_POSTGRES_URL=postgresql://synth:***@127.0.0.1:{port}/synth: cannot connect" in line
+    assert "hunter2secret" not in line and seconds < 10
+    assert not tiny_settings.dagster_home.exists()
+
+
+def test_a_model_endpoint_that_cannot_be_reached_is_named(tiny_settings: Settings, monkeypatch) -> None:
+    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(proxy, raising=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    _config(tiny_settings, experiments__1__generator={"backend": "openai", "base_url": f"http://127.0.0.1:{port}/v1"})
+    line, seconds = _refused_with(tiny_settings, {})
+    assert f"experiment 'rep': generator.base_url=http://127.0.0.1:{port}/v1: cannot be reached" in line
+    assert seconds < 10
+
+
+def test_a_missing_api_key_is_named_before_the_run(tiny_settings: Settings, monkeypatch) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    _config(tiny_settings, experiments__0__judge={"backend": "anthropic", "model": "claude-x"})
+    line, _ = _refused_with(tiny_settings, {})
+    assert line == "error: experiment 'acc': judge uses 'anthropic' but ANTHROPIC_API_KEY is not set"

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from synth_assets.cli import app
+from synth_assets.config.settings import Settings
 from synth_assets.llm.cache import ResponseCache
-from synth_assets.settings import Settings
 from synth_assets_tests.conftest import STOP_BOUND_S, use_slow_remote_generator
 from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
@@ -51,12 +51,24 @@ def test_summary_without_a_warehouse_says_what_to_do(tiny_settings: Settings) ->
     assert result.exit_code == 2 and "run `synth run` first" in result.output
 
 
+# `synth` itself, in a process of its own, counting how often the code location is built.
+COUNTING_SYNTH = """
+import atexit, sys
+from synth_assets.orchestration import definitions
+real, built = definitions.build_definitions, []
+definitions.build_definitions = lambda settings: built.append(1) or real(settings)
+atexit.register(lambda: print(f"location built {len(built)} time(s)", file=sys.stderr))
+from synth_assets.cli import app
+sys.argv[0] = "synth"
+app()
+"""
+
+
 @pytest.mark.slow
 def test_run_one_round_prints_the_table_and_warehouse(tiny_settings: Settings) -> None:
-    """The real console script in its own process, as a user runs it."""
-    synth = Path(sys.executable).with_name("synth")
+    """The CLI in its own process, as a user runs it; the code location is built once."""
     result = subprocess.run(
-        [str(synth), "run", "-e", "rep", "--rounds", "1", "--log-level", "WARNING"],
+        [sys.executable, "-c", COUNTING_SYNTH, "run", "-e", "rep", "--rounds", "1", "--log-level", "WARNING"],
         env={**os.environ, **_env(tiny_settings)},
         capture_output=True,
         text=True,
@@ -68,6 +80,7 @@ def test_run_one_round_prints_the_table_and_warehouse(tiny_settings: Settings) -
     assert str(tiny_settings.warehouse) in out.replace("\n", "")
     assert Path(tiny_settings.dagster_home, "dagster.yaml").exists()
     assert "alembic" not in out + result.stderr  # Dagster's per-run schema stamps are not the user's news
+    assert "location built 1 time(s)" in result.stderr
 
 
 @pytest.mark.slow

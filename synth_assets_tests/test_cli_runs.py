@@ -16,9 +16,9 @@ import duckdb
 import pytest
 import yaml
 
-from synth_assets.settings import Settings
-from synth_assets_tests.assets_tests.test_remote_generator import KEY, responder
+from synth_assets.config.settings import Settings
 from synth_assets_tests.conftest import PROJECT_DATA, TINY
+from synth_assets_tests.orchestration_tests.assets_tests.test_remote_generator import KEY, responder
 from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
 pytestmark = pytest.mark.slow

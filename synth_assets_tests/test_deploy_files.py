@@ -4,13 +4,12 @@ PostgreSQL URL, one mount for the data path, the queue limits `synth init` write
 built or installed here: no registry or cluster; this keeps them from drifting.)"""
 
 import re
-from pathlib import Path
 
 import yaml
 
-from synth_assets.instance import ONE_RUN_PER_EXPERIMENT, instance_config
+from synth_assets.config.instance import ONE_RUN_PER_EXPERIMENT, instance_config
+from synth_assets_tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = (ROOT / "deploy" / "Dockerfile").read_text()
 VALUES = yaml.safe_load((ROOT / "deploy" / "helm" / "values.yaml").read_text())
 MODULE = yaml.safe_load((ROOT / "workspace.yaml").read_text())["load_from"][0]["python_module"]["module_name"]
@@ -52,3 +51,9 @@ def test_every_process_of_the_image_runs_under_an_init_that_reaps() -> None:
     """Run workers are PID 1 of their pods; without an init, orphans stay zombies there."""
     assert "tini" in DOCKERFILE.split("RUN apt-get", 2)[2].split("\n", 1)[0]  # installed in the final stage
     assert 'ENTRYPOINT ["/usr/bin/tini", "--"]' in DOCKERFILE
+
+
+def test_the_image_installs_the_wheel_from_the_lock() -> None:
+    """Not an editable install: the image holds what `pip install .` ships, at the locked versions."""
+    assert "pip install --no-cache-dir -c requirements.lock ." in DOCKERFILE
+    assert "-e ." not in DOCKERFILE

@@ -26,9 +26,16 @@ CONTRACT_COLUMNS: tuple[str, ...] = (
 
 
 def content_hash(*parts: Any, length: int = 16) -> str:
-    """Hash JSON-canonicalised parts, so equal content gives an equal id on every machine."""
-    payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    """Hash JSON-canonicalised parts, so equal content gives an equal id on every machine (row
+    ids, prompt hashes, the stages' config and code versions: the project's one hash)."""
+    payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=_plain)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:length]
+
+
+def _plain(value: Any) -> Any:
+    """Config objects (pydantic models) by their fields, anything else by its text."""
+    dump = getattr(value, "model_dump", None)
+    return dump(mode="json") if callable(dump) else str(value)
 
 
 def row_id(

@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
+from synth_assets.core.callbacks import LogFn
 from synth_assets.core.rows import content_hash
 from synth_assets.embed.endpoint import EmbeddingBatch, EmbeddingsEndpoint, decode, encode
 from synth_assets.embed.models import Embedder, EmbedderError, unit_rows
@@ -22,7 +23,6 @@ from synth_assets.llm.base import CallStats, Generation, ProgressFn
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.pricing import estimate_cost
 
-LogFn = Callable[[str], None]
 LOCAL_BLOCK = 8_192  # texts per progress report of a local model
 
 

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synth_assets.config.experiments import FilterConfig
 from synth_assets.core.texts import training_texts
-from synth_assets.experiments import FilterConfig
 from synth_assets.filters.diversity import farthest_point, farthest_point_vectors
 from synth_assets.filters.heuristics import garbage_reason, self_instruct_reason
 from synth_assets.filters.near_duplicates import near_duplicates

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from synth_assets.experiments import BackendConfig
+from synth_assets.config.experiments import BackendConfig
 from synth_assets.llm.base import GenerationRequest
 
 

@@ -11,17 +11,16 @@ backend is used, not when the code location loads.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
+from synth_assets.core.callbacks import LogFn
 from synth_assets.llm.base import Backend
 from synth_assets.llm.batch import PollPolicy
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.dispatch import worker_count
 from synth_assets.llm.pricing import Price
-
-LogFn = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,12 @@ class BackendKind:
     @property
     def remote(self) -> bool:
         return self.key_env is not None
+
+    def missing_key(self, base_url: str | None, present: Collection[str]) -> str | None:
+        """The API key variable this backend needs and the environment lacks, if any."""
+        if self.key_env is None or self.key_env in present or (self.key_optional_with_base_url and base_url):
+            return None
+        return self.key_env
 
 
 def _llamacpp(b: Build) -> Backend:

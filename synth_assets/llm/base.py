@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
+from synth_assets.core.callbacks import ProgressFn
 from synth_assets.core.rows import content_hash
 from synth_assets.llm.pricing import input_tokens_at_most
 
 Mode = Literal["chat", "continue"]
-ProgressFn = Callable[[int, int], None]
 ResultFn = Callable[[int, "Generation"], None]
 
 

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from synth_assets.core.callbacks import LogFn
 from synth_assets.llm.base import Generation, GenerationRequest, ResultFn, failed
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.errors import classify
 from synth_assets.llm.interrupts import StopRequest
-
-LogFn = Callable[[str], None]
 
 
 class BatchAPI(Protocol):

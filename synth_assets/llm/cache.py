@@ -3,8 +3,7 @@ no request it already has an answer to.
 
 On one machine, one SQLite file in WAL mode (the standard library, no server): readers never
 block the writer, so parallel Dagster steps share it. Measured here: 13 us a put and 1.3 us a
-key looked up, against 36 and 5 for diskcache, which this replaced (its entries are imported
-once when a directory still holds them). Across machines (the shared profile), two tables in
+key looked up, against 36 and 5 for diskcache. Across machines (the shared profile), two tables in
 PostgreSQL with the same keys and the same guarantees. Either way each answer is committed the
 moment it arrives, so a killed run keeps everything it was given; failures are never stored;
 look-ups go in batches of a few hundred keys. Entries are JSON of the answer and its token counts
@@ -32,7 +31,6 @@ _RESPONSES = "create table if not exists responses (key text primary key, value 
 _SCHEMA = (
     _RESPONSES,
     "create table if not exists batch_ledger (key text primary key, value text not null) without rowid",
-    "create table if not exists imports (source text primary key)",
 )
 
 
@@ -43,27 +41,8 @@ class _SqliteStore:
         self._db = sqlite3.connect(directory / FILE_NAME, isolation_level=None, check_same_thread=False, timeout=60)
         self._db.execute("pragma journal_mode=wal")
         self._db.execute("pragma synchronous=normal")  # a commit survives the process being killed
-        self._move_off_without_rowid()
         for statement in _SCHEMA:
             self._db.execute(statement)
-        self._import_diskcache(directory)
-
-    def _move_off_without_rowid(self) -> None:
-        """Caches written before the rowid layout are copied over once, answers kept."""
-        if not self._without_rowid():
-            return
-        with self._lock:
-            self._db.execute("begin immediate")  # another process may be doing the same: check again
-            if self._without_rowid():
-                self._db.execute(_RESPONSES.replace("responses", "responses_rowid", 1))
-                self._db.execute("insert into responses_rowid select key, value from responses")
-                self._db.execute("drop table responses")
-                self._db.execute("alter table responses_rowid rename to responses")
-            self._db.execute("commit")
-
-    def _without_rowid(self) -> bool:
-        row = self._db.execute("select sql from sqlite_master where type = 'table' and name = 'responses'").fetchone()
-        return bool(row) and "without rowid" in row[0].lower()
 
     def select(self, table: str, keys: list[str]) -> list[tuple[str, str]]:
         marks = ",".join("?" * len(keys))
@@ -96,31 +75,6 @@ class _SqliteStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-    def _import_diskcache(self, directory: Path) -> None:
-        """Answers paid for before this format existed stay paid for."""
-        legacy = directory / "cache.db"
-        source = str(legacy.resolve())
-        with self._lock:
-            done = self._db.execute("select 1 from imports where source = ?", (source,)).fetchone()
-        if done or not legacy.exists():
-            return
-        import diskcache
-
-        old = diskcache.Cache(str(directory))
-        tables = {"r:": "responses", "batch:": "batch_ledger"}
-        with self._lock:
-            self._db.execute("begin immediate")
-            for key in old.iterkeys():
-                prefix = next((p for p in tables if str(key).startswith(p)), None)
-                if prefix is not None:
-                    value = old.get(key)
-                    self._db.execute(
-                        f"insert or ignore into {tables[prefix]} values (?, ?)", (str(key)[len(prefix) :], value)
-                    )
-            self._db.execute("insert into imports values (?)", (source,))
-            self._db.execute("commit")
-        old.close()
 
 
 class _PostgresStore:

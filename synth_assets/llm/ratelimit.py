@@ -14,7 +14,7 @@ import re
 import time
 from collections import deque
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 class Pacer:
@@ -130,7 +130,7 @@ def _seconds(value: str) -> float | None:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def read_rate_headers(headers: Mapping[str, str]) -> tuple[float | None, int | None, float | None]:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar, cast
 
+from synth_assets.core.callbacks import LogFn
 from synth_assets.llm.base import Generation, GenerationRequest, ResultFn
 from synth_assets.llm.batch import BatchAPI, BatchRun, PollPolicy
 from synth_assets.llm.cache import ResponseCache
@@ -16,7 +17,6 @@ from synth_assets.llm.interrupts import GenerationInterrupted, StopRequest, stop
 from synth_assets.llm.pricing import Price, estimate_request_cost
 
 T = TypeVar("T")
-LogFn = Callable[[str], None]
 
 
 class ProviderAPI(BatchAPI, Protocol):

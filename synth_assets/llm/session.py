@@ -6,13 +6,12 @@ the cache the moment it arrives, so a run killed half-way keeps what it was give
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+from synth_assets.core.callbacks import LogFn
 from synth_assets.llm.base import Backend, CallStats, Generation, GenerationRequest, ProgressFn
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.pricing import Price, estimate_cost
-
-LogFn = Callable[[str], None]
 
 
 class GenerationSession:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from synth_assets import schemas
 from synth_assets.core.rows import contract, row_id
 from synth_assets.seeds.humaneval import SOURCE as HUMANEVAL_SOURCE
 from synth_assets.seeds.humaneval import humaneval_tasks
@@ -16,6 +15,7 @@ from synth_assets.seeds.loaders import (
     load_instruction_tasks,
     load_math_problems,
 )
+from synth_assets.stages import schemas
 
 
 def human_rows(folder: Path, run_id: str, stage: str, code_tasks: int = 0) -> pd.DataFrame:

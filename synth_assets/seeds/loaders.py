@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from synth_assets.input_files import read_text_file
+from synth_assets.config.input_files import read_text_file
 
 INSTRUCTION_FILE = "instruction_tasks.jsonl"
 MATH_FILE = "math_problems.jsonl"

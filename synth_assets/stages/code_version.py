@@ -15,7 +15,7 @@ import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
-LOGIC = ("core", "generate", "verify", "filters", "mix", "embed", "stages", "schemas")
+LOGIC = ("core", "generate", "verify", "filters", "mix", "embed", "stages")
 PLUMBING = ("synth_assets.stages.spec", "synth_assets.stages.code_version", "synth_assets.stages.registry")
 
 

@@ -13,16 +13,16 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from synth_assets import schemas
+from synth_assets.config.experiments import Experiment
 from synth_assets.core.rows import nullable, prompt_hash
 from synth_assets.core.seeding import derived_rng, derived_seed
-from synth_assets.experiments import Experiment
 from synth_assets.generate.cot import WorkedExample, trace_request
 from synth_assets.generate.rejection_sampling import RejectionLog
 from synth_assets.generate.roles import with_role
 from synth_assets.llm.base import Generation, GenerationRequest, ProgressFn, TextGenerator
 from synth_assets.mix.regimes import sample
-from synth_assets.stages._rows import TASK_FIELDS, RowScope, frame, task_fields
+from synth_assets.stages import schemas
+from synth_assets.stages.row_frames import TASK_FIELDS, RowScope, frame, task_fields
 from synth_assets.stages.spec import Parent, Preview, StageResult, StageRun, StageSpec
 from synth_assets.verify.ground_truth import check_many, has_ground_truth
 from synth_assets.verify.sandbox import SandboxPolicy
@@ -68,9 +68,8 @@ def sample_traces(
     tasks: pd.DataFrame,
     pool: pd.DataFrame,
     exp: Experiment,
-    round_: int,
+    scope: RowScope,
     generator: TextGenerator,
-    run_id: str,
     progress: ProgressFn | None = None,
 ) -> tuple[pd.DataFrame, TraceStats]:
     """k samples of every task, then further attempts of k for the tasks with a reference that
@@ -81,7 +80,7 @@ def sample_traces(
         tasks_from_pool=int((tasks["task_source"] == "pool").sum()),
     )
     records = tasks.to_dict("records")
-    scope = RowScope(NAME, exp.name, round_, run_id)
+    round_ = scope.round_
     math_shots = round_shots(pool, tasks, exp, round_) if (tasks["family"] == "math").any() else []
     shots = {t["task_id"]: math_shots if t["family"] == "math" else [] for t in records}
     references = {
@@ -165,7 +164,7 @@ def _compute(run: StageRun) -> StageResult:
     exp, round_, pool = run.experiment, run.round_, run["seed_set"]
     tasks = task_table(run["generated_instructions"], pool, exp, round_)
     with run.models.for_round(pool) as gen:
-        df, stats = sample_traces(tasks, pool, exp, round_, gen, run.run_id, run.progress("trace sampling"))
+        df, stats = sample_traces(tasks, pool, exp, run.scope, gen, run.progress("trace sampling"))
     counts = {k: v for k, v in asdict(stats).items() if k not in ("rejection", "attempt_log")}
     return StageResult(
         df,

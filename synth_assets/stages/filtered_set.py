@@ -6,12 +6,12 @@ from contextlib import nullcontext
 
 import pandas as pd
 
-from synth_assets import schemas
+from synth_assets.config.experiments import FilterConfig
 from synth_assets.core.rows import CONTRACT_COLUMNS, nullable
 from synth_assets.core.texts import training_texts
-from synth_assets.experiments import FilterConfig
 from synth_assets.filters.funnel import DECISION_COLUMNS, EmbedFn, funnel_counts, run_funnel
-from synth_assets.stages._rows import RowScope, frame
+from synth_assets.stages import schemas
+from synth_assets.stages.row_frames import RowScope, frame
 from synth_assets.stages.spec import Parent, StageResult, StageRun, StageSpec
 
 NAME = "filtered_set"
@@ -21,14 +21,11 @@ def filter_traces(
     verified: pd.DataFrame,
     pool: pd.DataFrame,
     cfg: FilterConfig,
-    experiment: str,
-    round_: int,
-    run_id: str,
+    scope: RowScope,
     human_texts: list[str] | None = None,
     embed: EmbedFn | None = None,
 ) -> pd.DataFrame:
     decided = run_funnel(verified, pool, cfg, human_texts, embed)
-    scope = RowScope(NAME, experiment, round_, run_id)
     rows = []
     for r in decided.to_dict("records"):
         carried = {k: nullable(v) for k, v in r.items() if k not in (*DECISION_COLUMNS, *CONTRACT_COLUMNS)}
@@ -45,9 +42,7 @@ def _compute(run: StageRun) -> StageResult:
             run["verified_traces"],
             run["seed_set"],
             cfg,
-            run.experiment.name,
-            run.round_,
-            run.run_id,
+            run.scope,
             training_texts(run["human_seeds"]),
             embedder.embed if embedder else None,
         )

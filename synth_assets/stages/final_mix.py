@@ -6,10 +6,10 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from synth_assets import schemas
-from synth_assets.experiments import Experiment
+from synth_assets.config.experiments import Experiment
 from synth_assets.mix.regimes import MixPlan, plan, select
-from synth_assets.stages._rows import RowScope, frame
+from synth_assets.stages import schemas
+from synth_assets.stages.row_frames import RowScope, frame
 from synth_assets.stages.spec import Parent, Preview, StageResult, StageRun, StageSpec
 
 NAME = "final_mix"
@@ -17,12 +17,12 @@ NAME = "final_mix"
 
 def compose_mix(
     exp: Experiment,
-    round_: int,
+    scope: RowScope,
     human: pd.DataFrame,
     filtered: pd.DataFrame,
     previous: pd.DataFrame | None,
-    run_id: str,
 ) -> tuple[pd.DataFrame, MixPlan]:
+    round_ = scope.round_
     synthetic = filtered[filtered["kept"].astype(bool)]
     carried = previous if exp.regime == "accumulate" and round_ > 0 else None
     mix_plan = plan(
@@ -34,13 +34,13 @@ def compose_mix(
         carried=len(carried) if carried is not None else 0,
     )
     chosen = select(mix_plan, human, synthetic, carried, exp.seed, round_, "mix")
-    return frame(RowScope(NAME, exp.name, round_, run_id).copy_tasks(chosen), schemas.FINAL_MIX), mix_plan
+    return frame(scope.copy_tasks(chosen), schemas.FINAL_MIX), mix_plan
 
 
 def _compute(run: StageRun) -> StageResult:
     exp = run.experiment
     previous = run.previous(NAME) if exp.regime == "accumulate" and run.round_ > 0 else None
-    df, mix_plan = compose_mix(exp, run.round_, run["human_seeds"], run["filtered_set"], previous, run.run_id)
+    df, mix_plan = compose_mix(exp, run.scope, run["human_seeds"], run["filtered_set"], previous)
     if mix_plan.shortfall > 0:
         run.log.warning(
             f"only {mix_plan.synthetic} synthetic rows passed the filters; the regime asked for {exp.sizes.mix_size}"

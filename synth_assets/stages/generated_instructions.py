@@ -7,16 +7,16 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from synth_assets import schemas
+from synth_assets.config.experiments import Experiment
 from synth_assets.core.rows import nullable, prompt_hash
 from synth_assets.core.seeding import derived_rng, derived_seed
-from synth_assets.experiments import Experiment
 from synth_assets.filters.text_rules import normalized
 from synth_assets.generate.constraint_sampling import sample_constraints
 from synth_assets.generate.roles import with_role
 from synth_assets.generate.self_instruct import InContextExample, build_request, parse_continuation
 from synth_assets.llm.base import Generation, GenerationRequest, ProgressFn, TextGenerator
-from synth_assets.stages._rows import RowScope, frame
+from synth_assets.stages import schemas
+from synth_assets.stages.row_frames import RowScope, frame
 from synth_assets.stages.spec import Parent, StageResult, StageRun, StageSpec
 from synth_assets.verify.constraints import ConstraintSpec, with_constraints, without_constraints
 
@@ -40,7 +40,6 @@ class _Writing:
     """One partition's generation: who writes, where rows go, what is already seen, the tallies."""
 
     exp: Experiment
-    round_: int
     generator: TextGenerator
     scope: RowScope
     progress: ProgressFn | None
@@ -51,15 +50,14 @@ class _Writing:
 def generate_instructions(
     pool: pd.DataFrame,
     exp: Experiment,
-    round_: int,
+    scope: RowScope,
     generator: TextGenerator,
-    run_id: str,
     progress: ProgressFn | None = None,
 ) -> tuple[pd.DataFrame, GenerationStats]:
     records = pool.to_dict("records")
     tasks = [without_constraints(r["instruction"], nullable(r.get("reference_answer"))) for r in records]
     seen = {normalized(t) for t in tasks}  # a pool task is seen however it was constrained
-    writing = _Writing(exp, round_, generator, RowScope(NAME, exp.name, round_, run_id), progress, seen)
+    writing = _Writing(exp, generator, scope, progress, seen)
     rows: list[dict] = []
     targets = {"general": exp.sizes.instructions_per_round, "math": exp.sizes.math_problems_per_round}
     for family, target in targets.items():
@@ -106,10 +104,10 @@ def _call(
     w: _Writing, family: str, examples: list[InContextExample], index: int
 ) -> tuple[list[InContextExample], GenerationRequest]:
     exp, cfg = w.exp, w.exp.generator
-    shots = derived_rng(exp.seed, w.round_, family, index).sample(
+    shots = derived_rng(exp.seed, w.scope.round_, family, index).sample(
         examples, min(exp.sizes.in_context_examples, len(examples))
     )
-    seed = derived_seed(exp.seed + cfg.seed, w.round_, family, index, "gen")
+    seed = derived_seed(exp.seed + cfg.seed, w.scope.round_, family, index, "gen")
     request = build_request(family, shots, cfg.instruction_max_tokens, cfg.temperature, cfg.top_p, seed)
     return shots, with_role(request, cfg)
 
@@ -142,7 +140,7 @@ def _constraints_for(w: _Writing, family: str, item: str) -> ConstraintSpec | No
     cfg = w.exp.verify
     if family != "general" or cfg.constraint_share <= 0:
         return None
-    rng = derived_rng(w.exp.seed, w.round_, "constraints", normalized(item))
+    rng = derived_rng(w.exp.seed, w.scope.round_, "constraints", normalized(item))
     if rng.random() >= cfg.constraint_share:
         return None
     return sample_constraints(item, rng, cfg.max_constraints)
@@ -175,7 +173,7 @@ def _failure_row(
 def _compute(run: StageRun) -> StageResult:
     with run.models.for_round(run["seed_set"]) as gen:
         df, stats = generate_instructions(
-            run["seed_set"], run.experiment, run.round_, gen, run.run_id, run.progress("instruction generation")
+            run["seed_set"], run.experiment, run.scope, gen, run.progress("instruction generation")
         )
     for family in stats.skipped_families:
         run.log.warning(f"no '{family}' examples in the pool: no {family} tasks generated this round")

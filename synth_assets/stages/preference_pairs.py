@@ -11,10 +11,10 @@ from itertools import cycle
 
 import pandas as pd
 
-from synth_assets import schemas
 from synth_assets.core.rows import nullable
 from synth_assets.core.turns import user_turn
-from synth_assets.stages._rows import RowScope, frame
+from synth_assets.stages import schemas
+from synth_assets.stages.row_frames import RowScope, frame
 from synth_assets.stages.spec import Parent, Preview, StageResult, StageRun, StageSpec
 from synth_assets.verify.verdicts import RATE_VERIFIERS, Verdict
 
@@ -22,10 +22,7 @@ NAME = "preference_pairs"
 REJECTED = (Verdict.FAILED.value, Verdict.NO_ANSWER.value)
 
 
-def preference_pairs(
-    filtered: pd.DataFrame, experiment: str, round_: int, run_id: str, max_pairs_per_task: int = 4
-) -> pd.DataFrame:
-    scope = RowScope(NAME, experiment, round_, run_id)
+def preference_pairs(filtered: pd.DataFrame, scope: RowScope, max_pairs_per_task: int = 4) -> pd.DataFrame:
     rows = []
     checked = filtered[filtered["verifier"].isin(RATE_VERIFIERS)]
     for task_id, traces in checked.sort_values(["task_id", "sample_index"]).groupby("task_id", sort=True):
@@ -57,7 +54,7 @@ def preference_pairs(
 
 def _compute(run: StageRun) -> StageResult:
     filtered = run["filtered_set"]
-    df = preference_pairs(filtered, run.experiment.name, run.round_, run.run_id)
+    df = preference_pairs(filtered, run.scope)
     checked = filtered[filtered["verifier"].isin(RATE_VERIFIERS)]
     return StageResult(
         df,

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from synth_assets import schemas
-from synth_assets.stages._rows import RowScope, frame
+from synth_assets.stages import schemas
+from synth_assets.stages.row_frames import RowScope, frame
 from synth_assets.stages.spec import Parent, StageResult, StageRun, StageSpec
 
 NAME = "seed_set"
 
 
-def pool_from(source: pd.DataFrame, experiment: str, round_: int, run_id: str) -> pd.DataFrame:
-    return frame(RowScope(NAME, experiment, round_, run_id).copy_tasks(source), schemas.SEED_SET)
+def pool_from(source: pd.DataFrame, scope: RowScope) -> pd.DataFrame:
+    return frame(scope.copy_tasks(source), schemas.SEED_SET)
 
 
 def _compute(run: StageRun) -> StageResult:
@@ -26,7 +26,7 @@ def _compute(run: StageRun) -> StageResult:
         source = run.previous("final_mix")
         if source.empty:
             run.log.warning(f"the previous round's final_mix is empty: round {run.round_} has no in-context examples")
-    return StageResult(pool_from(source, run.experiment.name, run.round_, run.run_id))
+    return StageResult(pool_from(source, run.scope))
 
 
 STAGE = StageSpec(

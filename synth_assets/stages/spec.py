@@ -9,8 +9,6 @@ tested with DataFrames and a real or fake generator, and Dagster only supplies t
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -19,8 +17,10 @@ from typing import Any, Protocol
 import dagster as dg
 import pandas as pd
 
-from synth_assets.experiments import Experiment
+from synth_assets.config.experiments import Experiment
+from synth_assets.core.rows import content_hash
 from synth_assets.llm.base import ProgressFn
+from synth_assets.stages.row_frames import RowScope
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,12 @@ class StageLog(Protocol):
 
 @dataclass
 class StageRun:
-    """Everything one partition of a stage reads: its experiment and round, its parents'
-    DataFrames, the previous round (through `previous`), the models, a log and progress."""
+    """Everything one partition of a stage reads: its experiment, where its rows are made (stage,
+    partition and run, as `scope`), its parents' DataFrames, the previous round (through
+    `previous`), the models, a log and progress."""
 
     experiment: Experiment
-    round_: int
-    run_id: str
+    scope: RowScope
     inputs: Mapping[str, pd.DataFrame]
     log: StageLog
     previous: Callable[[str], pd.DataFrame] = field(repr=False)
@@ -75,6 +75,10 @@ class StageRun:
 
     def __getitem__(self, parent: str) -> pd.DataFrame:
         return self.inputs[parent]
+
+    @property
+    def round_(self) -> int:
+        return self.scope.round_
 
     @property
     def models(self) -> Sessions:
@@ -133,7 +137,7 @@ class StageSpec:
         return tuple(p for p in self.parents if p.applies_to(round_))
 
     def config_hash(self, exp: Experiment) -> str:
-        return _digest(self.config(exp))
+        return content_hash(self.config(exp), length=12)
 
     def code_version(self, experiments: list[Experiment]) -> str:
         """The source that decides the stage's rows (its module and the logic it imports, see
@@ -143,14 +147,4 @@ class StageSpec:
         actually built it)."""
         from synth_assets.stages.code_version import sources
 
-        return _digest([sources(self.compute.__module__), {e.name: self.config(e) for e in experiments}])
-
-
-def _digest(value: Any) -> str:
-    payload = json.dumps(value, sort_keys=True, default=_plain)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:12]
-
-
-def _plain(value: Any) -> Any:
-    dump = getattr(value, "model_dump", None)
-    return dump(mode="json") if dump else str(value)
+        return content_hash(sources(self.compute.__module__), {e.name: self.config(e) for e in experiments}, length=12)

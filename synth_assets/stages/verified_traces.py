@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from synth_assets import schemas
 from synth_assets.core.rows import nullable
 from synth_assets.core.seeding import derived_seed
 from synth_assets.llm.base import TextGenerator
-from synth_assets.stages._rows import RowScope, frame
+from synth_assets.stages import schemas
+from synth_assets.stages.row_frames import RowScope, frame
 from synth_assets.stages.spec import Parent, StageResult, StageRun, StageSpec
 from synth_assets.verify.ground_truth import (
     GROUND_TRUTH,
@@ -133,9 +133,7 @@ class VerifySettings:
     sandbox: SandboxPolicy = field(default_factory=SandboxPolicy)
 
 
-def verify_traces(
-    traces: pd.DataFrame, experiment: str, round_: int, run_id: str, settings: VerifySettings | None = None
-) -> pd.DataFrame:
+def verify_traces(traces: pd.DataFrame, scope: RowScope, settings: VerifySettings | None = None) -> pd.DataFrame:
     settings = settings or VerifySettings()
     records = traces.to_dict("records")
     verdicts = verdicts_for(records, settings.sandbox)
@@ -143,7 +141,6 @@ def verify_traces(
     scores: list[float | None] = [None] * len(records)
     if settings.judge is not None and records:
         scores = _judge(records, verdicts, settings.judge, settings.judge_max_tokens, settings.seed)
-    scope = RowScope(NAME, experiment, round_, run_id)
     rows = []
     for t, verdict, score in zip(records, verdicts, scores, strict=True):
         carried = {k: nullable(t[k]) for k in _CARRIED}
@@ -187,7 +184,7 @@ def _compute(run: StageRun) -> StageResult:
         sandbox=exp.verify.sandbox_policy(),
     )
     with judge or nullcontext():
-        df = verify_traces(run["cot_traces"], exp.name, run.round_, run.run_id, settings)
+        df = verify_traces(run["cot_traces"], run.scope, settings)
     stats = verification_stats(df)
     return StageResult(
         df,

@@ -67,7 +67,7 @@ def require_previous(
             description=(
                 f"round {round_} of experiment '{experiment}' reads {stage} of round {previous}, "
                 f"which has not been materialized. Materialize partition '{key}' of {stage} "
-                f"first, e.g. `dagster asset materialize -m synth_assets.definitions "
+                f"first, e.g. `dagster asset materialize -m synth_assets.orchestration.definitions "
                 f"--select '*{stage}' --partition '{key}'`."
             ),
             metadata={"missing_partition": key},

@@ -14,24 +14,32 @@ from pathlib import Path
 
 import duckdb
 
-from synth_assets.settings import Settings
+from synth_assets.config.settings import Settings
 from synth_assets.storage.warehouse import WarehouseError, WarehouseResource
 
-__all__ = ["WarehouseError", "open_configured", "open_warehouse"]
+__all__ = ["WarehouseError", "open_configured", "open_warehouse", "warehouse_fields"]
+
+
+def warehouse_fields(settings: Settings, resolved: bool = False) -> dict[str, object]:
+    """The one choice of warehouse a deployment makes, for the IO manager, the resource and the
+    CLI alike: the DuckDB file, or a lake whose catalog URL is a Dagster `EnvVar` (resolved in each
+    run's process) or, for a process that opens the lake itself, the settings' own URL."""
+    if not settings.shared:
+        return {"database": str(settings.warehouse)}
+    assert settings.postgres_url is not None  # Settings refuses a shared profile without it
+    catalog = settings.postgres_url.get_secret_value() if resolved else settings.postgres_env()
+    return {"database": ":memory:", "lake_catalog": catalog, "lake_data_path": settings.lake_path}
 
 
 @contextmanager
 def open_configured(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse the settings name: the DuckDB file, or the shared profile's lake."""
+    """The warehouse the settings name: the DuckDB file (opened directly, see above), or the
+    shared profile's lake through the resource the runs use."""
     if not settings.shared:
         with open_warehouse(settings.warehouse) as conn:
             yield conn
         return
-    assert settings.postgres_url is not None  # Settings refuses a shared profile without it
-    lake = WarehouseResource(
-        database=":memory:", lake_catalog=settings.postgres_url.get_secret_value(), lake_data_path=settings.lake_path
-    )
-    with lake.get_connection() as conn:
+    with WarehouseResource(**warehouse_fields(settings, resolved=True)).get_connection() as conn:
         yield conn
 
 

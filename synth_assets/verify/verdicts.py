@@ -11,12 +11,12 @@ and a test holds them equal.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from synth_assets.verify.ground_truth import GROUND_TRUTH_NAMES
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     PASSED = "passed"  # ground truth says right
     FAILED = "failed"  # ground truth says wrong (or the trace gamed its check)
     NO_ANSWER = "no_answer"  # nothing to check: no answer, or no safe way to run it

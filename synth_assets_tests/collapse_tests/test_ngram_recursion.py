@@ -25,16 +25,15 @@ k-NN metrics use, the same samples look more varied, 81-96: centring turns that 
 isotropic noise, which is why Vendi is measured on the raw vectors.)
 """
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from synth_assets.core.ngram_lm import EOS, UNK, KneserNeyLM, build_vocab
 from synth_assets.seeds.human_pool import human_rows
+from synth_assets_tests.support.paths import PROJECT_DATA
 from synth_assets_tests.support.recursion import run
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+DATA = PROJECT_DATA
 SEEDS, ROUNDS = (0, 1, 2), 7
 
 

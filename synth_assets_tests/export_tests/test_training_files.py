@@ -10,6 +10,7 @@ import pandas as pd
 from synth_assets.export.files import write_jsonl_and_parquet
 from synth_assets.export.formats import dpo_record, sft_record
 from synth_assets.stages.preference_pairs import preference_pairs
+from synth_assets.stages.row_frames import RowScope
 
 
 def _trace(task: str, n: int, verdict: str, kept: bool = True, verifier: str = "math_reference") -> dict:
@@ -49,7 +50,7 @@ FILTERED = pd.DataFrame(
 
 
 def test_pairs_join_a_verified_trace_to_each_rejected_one_of_the_same_task() -> None:
-    pairs = preference_pairs(FILTERED, "e", 1, "run")
+    pairs = preference_pairs(FILTERED, RowScope("preference_pairs", "e", 1, "run"))
     assert pairs["task_id"].tolist() == ["t1", "t1"]
     assert pairs["chosen_id"].tolist() == ["fil-t1-0", "fil-t1-0"]
     assert pairs["rejected_id"].tolist() == ["fil-t1-1", "fil-t1-2"]
@@ -59,7 +60,7 @@ def test_pairs_join_a_verified_trace_to_each_rejected_one_of_the_same_task() -> 
 
 
 def test_files_load_with_hugging_face_datasets(tmp_path: Path) -> None:
-    pairs = preference_pairs(FILTERED, "e", 1, "run")
+    pairs = preference_pairs(FILTERED, RowScope("preference_pairs", "e", 1, "run"))
     mix = FILTERED.assign(origin=["human"] + ["synthetic"] * (len(FILTERED) - 1))
     sft = write_jsonl_and_parquet([sft_record(r) for r in mix.to_dict("records")], tmp_path / "sft")
     dpo = write_jsonl_and_parquet([dpo_record(r) for r in pairs.to_dict("records")], tmp_path / "dpo")

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from synth_assets.experiments import FilterConfig
+from synth_assets.config.experiments import FilterConfig
 from synth_assets.filters.funnel import STEP_NAMES as STEPS
 from synth_assets.filters.funnel import funnel_counts, run_funnel
 

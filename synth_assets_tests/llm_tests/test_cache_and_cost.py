@@ -120,28 +120,3 @@ def test_the_budget_covers_every_call_of_a_materialization(server: LoopbackLLMSe
         remote.generate(requests[3:])  # a fresh budget per call would afford all three
     assert remote.spent <= remote.policy.budget_usd  # type: ignore[operator]
     assert 3 <= len(server.log.answered()) <= 5
-
-
-def test_a_cache_in_the_old_layout_keeps_its_answers(tmp_path: Path) -> None:
-    """Caches written with the WITHOUT ROWID table are moved to the rowid layout once, on open."""
-    import sqlite3
-
-    from synth_assets.llm.base import Generation
-
-    (tmp_path / "c").mkdir()
-    old = sqlite3.connect(tmp_path / "c" / "responses.sqlite3")
-    old.execute("create table responses (key text primary key, value text not null) without rowid")
-    value = '{"text": "paid for", "finish_reason": "stop", "prompt_tokens": 3, "completion_tokens": 2}'
-    old.execute("insert into responses values ('k1', ?)", (value,))
-    old.commit()
-    old.close()
-    cache = ResponseCache(tmp_path / "c")
-    cache.put("k2", Generation(text="new", finish_reason="stop"))
-    assert cache.get("k1") == Generation(text="paid for", finish_reason="stop", prompt_tokens=3, completion_tokens=2)
-    assert cache.count() == 2
-    cache.close()
-    sql = sqlite3.connect(tmp_path / "c" / "responses.sqlite3").execute(
-        "select sql from sqlite_master where name = 'responses'"
-    )
-    assert "without rowid" not in sql.fetchone()[0].lower()
-    assert ResponseCache(tmp_path / "c").count() == 2  # opened again: nothing to move, nothing lost

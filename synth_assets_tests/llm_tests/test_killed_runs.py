@@ -14,10 +14,9 @@ from synth_assets.llm.session import GenerationSession
 from synth_assets_tests.llm_tests.remote import backend
 from synth_assets_tests.llm_tests.session_child import open_cache, requests
 from synth_assets_tests.support.loopback_server import LoopbackLLMServer
+from synth_assets_tests.support.paths import ROOT
 from synth_assets_tests.support.postgres import new_database, server_bin, throwaway_postgres
 from synth_assets_tests.support.requirements import needs_postgres
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,9 @@ from synth_assets.seeds.loaders import (
     load_jsonl,
     load_math_problems,
 )
+from synth_assets_tests.support.paths import PROJECT_DATA
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+DATA = PROJECT_DATA
 
 
 def test_project_seeds_meet_the_size_and_variety_bar() -> None:

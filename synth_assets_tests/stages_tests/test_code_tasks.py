@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from synth_assets.experiments import parse_experiments
+from synth_assets.config.experiments import parse_experiments
 from synth_assets.llm.session import GenerationSession
 from synth_assets.seeds.humaneval import humaneval_tasks
 from synth_assets.stages.cot_traces import sample_traces
+from synth_assets.stages.row_frames import RowScope
 from synth_assets.stages.verified_traces import verify_traces
 from synth_assets_tests.llm_tests.remote import backend
 from synth_assets_tests.support.loopback_server import LoopbackLLMServer
@@ -45,14 +46,13 @@ def test_code_is_verified_by_its_tests_and_failures_are_resampled() -> None:
             tasks,
             pd.DataFrame(columns=["id", "family", "reference_answer"]),
             exp,
-            0,
+            RowScope("cot_traces", "e", 0, "run"),
             GenerationSession(backend("openai", server), None),
-            "run",
         )
     traces = traces.assign(id=[f"cot-{i}" for i in range(len(traces))])
     assert traces.groupby("task_id").size().to_dict() == {"HumanEval/0": 1, "HumanEval/1": 3}
     assert stats.rejection["share_with_a_verified_trace"] == 0.5
-    verified = verify_traces(traces, "e", 0, "run")
+    verified = verify_traces(traces, RowScope("verified_traces", "e", 0, "run"))
     by_task = verified.groupby("task_id")["verdict"].apply(list).to_dict()
     assert by_task == {"HumanEval/0": ["passed"], "HumanEval/1": ["failed"] * 3}
     assert set(verified["verifier"]) == {"unit_tests"}

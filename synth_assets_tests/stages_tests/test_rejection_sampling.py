@@ -9,10 +9,11 @@ import re
 import pandas as pd
 import pytest
 
-from synth_assets.experiments import parse_experiments
+from synth_assets.config.experiments import parse_experiments
 from synth_assets.generate.rejection_sampling import RejectionLog, pass_at_k
 from synth_assets.llm.session import GenerationSession
 from synth_assets.stages.cot_traces import sample_traces
+from synth_assets.stages.row_frames import RowScope
 from synth_assets_tests.llm_tests.remote import backend
 from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
@@ -64,7 +65,7 @@ def test_only_tasks_short_of_verified_traces_are_resampled() -> None:
     ANSWERED.clear()
     with LoopbackLLMServer(responder=solver) as server:
         session = GenerationSession(backend("openai", server), cache=None)
-        traces, stats = sample_traces(tasks, POOL, exp, 0, session, "run")
+        traces, stats = sample_traces(tasks, POOL, exp, RowScope("cot_traces", exp.name, 0, "run"), session)
     # What the loop should have done, from the server's side (attempts are sequential, two
     # samples each): the hard task stops after the attempt that brings its first right answer
     # (one verified trace wanted, the default), or after all four.

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from synth_assets.assets.stage_assets import as_metadata
-from synth_assets.experiments import load_experiments
+from synth_assets.config.experiments import load_experiments
+from synth_assets.orchestration.assets.stage_assets import as_metadata
 from synth_assets.stages import registry
 from synth_assets.stages.spec import Markdown, Preview
 from synth_assets_tests.conftest import TINY
@@ -54,7 +54,7 @@ def test_an_edit_to_pipeline_logic_changes_the_stages_that_use_it(tmp_path, monk
     assert {name for name in before if before[name] != after[name]} == {"filtered_set"}
     assert "synth_assets.filters.funnel" in code_version.logic_modules("synth_assets.stages.filtered_set")
     assert not any(
-        m.startswith(("synth_assets.llm", "synth_assets.storage", "synth_assets.experiments"))
+        m.startswith(("synth_assets.llm", "synth_assets.storage", "synth_assets.config.experiments"))
         for s in registry.PIPELINE
         for m in code_version.logic_modules(s.compute.__module__)
     )

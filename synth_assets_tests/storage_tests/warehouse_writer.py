@@ -10,8 +10,8 @@ import sys
 import dagster as dg
 import pandas as pd
 
-from synth_assets.storage import io_manager
-from synth_assets.storage.io_manager import WarehouseIOManager
+from synth_assets.orchestration.resources import io_manager
+from synth_assets.orchestration.resources.io_manager import WarehouseIOManager
 
 ROWS = int(os.environ.get("WRITER_ROWS", "2000"))
 PARTITIONS = dg.StaticPartitionsDefinition([str(i) for i in range(40)])

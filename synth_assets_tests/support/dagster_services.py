@@ -19,7 +19,9 @@ from pathlib import Path
 import dagster as dg
 from dagster_graphql import DagsterGraphQLClient
 
-WORKSPACE = Path(__file__).resolve().parents[2] / "workspace.yaml"
+from synth_assets_tests.support.paths import ROOT
+
+WORKSPACE = ROOT / "workspace.yaml"
 LOCATION = "synth_assets"
 EVENTS_QUERY = """
 query ($runId: ID!) { logsForRun(runId: $runId) { ... on EventConnection { events { __typename

@@ -30,7 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -300,7 +300,7 @@ class _Handler(BaseHTTPRequestHandler):
             return {}
         remaining, limit = str(server.bucket.remaining), str(int(server.rpm or 0))
         if api == "anthropic":
-            reset = _iso(datetime.now(timezone.utc) + timedelta(seconds=wait))
+            reset = _iso(datetime.now(UTC) + timedelta(seconds=wait))
             return {
                 "anthropic-ratelimit-requests-limit": limit,
                 "anthropic-ratelimit-requests-remaining": remaining,
@@ -434,7 +434,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _anthropic_batch_create(self, body: dict[str, Any]) -> None:
         server = self.owner
         batch_id = server.new_id("msgbatch")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         results = []
         for item in body["requests"]:
             params = item["params"]
@@ -467,7 +467,7 @@ class _Handler(BaseHTTPRequestHandler):
             },
             "created_at": _iso(batch["created"]),
             "expires_at": _iso(batch["created"] + timedelta(hours=24)),
-            "ended_at": _iso(datetime.now(timezone.utc)) if ended else None,
+            "ended_at": _iso(datetime.now(UTC)) if ended else None,
             "archived_at": None,
             "cancel_initiated_at": None,
             "results_url": f"{self.owner.url}/v1/messages/batches/{batch_id}/results" if ended else None,

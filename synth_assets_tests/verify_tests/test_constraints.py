@@ -9,11 +9,12 @@ import re
 import pandas as pd
 import pytest
 
-from synth_assets.experiments import FilterConfig, parse_experiments
+from synth_assets.config.experiments import FilterConfig, parse_experiments
 from synth_assets.filters.funnel import run_funnel, task_texts
 from synth_assets.generate.constraint_sampling import _CLASHES, _GROUP, content_words, sample_constraints
 from synth_assets.llm.session import GenerationSession
 from synth_assets.stages.generated_instructions import generate_instructions
+from synth_assets.stages.row_frames import RowScope
 from synth_assets.verify.constraints import (
     Bullets,
     Constraint,
@@ -164,7 +165,12 @@ def test_a_share_of_new_general_tasks_carry_constraints_and_examples_are_shown_w
         }
         exp = parse_experiments(raw, "test").experiments[0]
         with LoopbackLLMServer(responder=writer) as server:
-            rows, stats = generate_instructions(pool, exp, 0, GenerationSession(backend("openai", server), None), "run")
+            rows, stats = generate_instructions(
+                pool,
+                exp,
+                RowScope("generated_instructions", exp.name, 0, "run"),
+                GenerationSession(backend("openai", server), None),
+            )
         general = rows[rows["family"] == "general"]
         assert len(general) == 3 and stats.constrained == expected
         assert rows.loc[rows["family"] == "math", "reference_answer"].isna().all()

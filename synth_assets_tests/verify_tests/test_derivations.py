@@ -9,7 +9,6 @@ import json
 import random
 import re
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
@@ -17,8 +16,9 @@ from synth_assets.verify import check_math_answer
 from synth_assets.verify.derivation import claims_in
 from synth_assets.verify.math_answers import derived_answer
 from synth_assets.verify.word_order import MAX_VIOLATIONS, order_violations
+from synth_assets_tests.support.paths import PROJECT_DATA
 
-SEEDS = Path(__file__).resolve().parents[2] / "data" / "seeds" / "math_problems.jsonl"
+SEEDS = PROJECT_DATA / "seeds" / "math_problems.jsonl"
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from synth_assets.seeds.humaneval import humaneval_tasks
 from synth_assets.verify import CodeVerdict, check_code, sandbox
 from synth_assets.verify.ground_truth import check_ground_truth, check_many
 from synth_assets.verify.sandbox import SandboxLimits, SandboxPolicy, run_tests
+from synth_assets_tests.support.paths import ROOT
 from synth_assets_tests.support.requirements import needs_cgroups, needs_sandbox
 from synth_assets_tests.support.sandbox_attacks import (
     CHATTER,
@@ -35,7 +36,7 @@ from synth_assets_tests.support.sandbox_attacks import (
 TASK = humaneval_tasks(1)[0]
 RIGHT = TASK["solution"]
 LIMITS = SandboxLimits(wall_s=6.0, cpu_s=4, memory_mb=256)
-CHECKOUT = Path(__file__).resolve().parents[2]
+CHECKOUT = ROOT
 pytestmark = needs_sandbox
 
 

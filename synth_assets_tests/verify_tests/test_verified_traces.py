@@ -11,12 +11,15 @@ import pytest
 
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.session import GenerationSession
+from synth_assets.stages.row_frames import RowScope
 from synth_assets.stages.verified_traces import VerifySettings, verification_stats, verify_traces
 from synth_assets.verify.constraints import Bullets, ConstraintSpec
 from synth_assets.verify.judge import parse_score
 from synth_assets.verify.self_consistency import vote
 from synth_assets_tests.llm_tests.remote import backend
 from synth_assets_tests.support.loopback_server import LoopbackLLMServer
+
+SCOPE = RowScope("verified_traces", "e", 0, "run")
 
 
 def _trace(task: str, response: str, family: str = "math", reference: str | None = None, **kw: Any) -> dict:
@@ -67,7 +70,7 @@ TRACES = pd.DataFrame(
 
 
 def test_ground_truth_and_self_consistency_are_kept_apart() -> None:
-    out = verify_traces(TRACES, "e", 0, "run", VerifySettings(consistency_threshold=0.6))
+    out = verify_traces(TRACES, SCOPE, VerifySettings(consistency_threshold=0.6))
     got = list(zip(out["verdict"], out["verifier"], strict=True))
     assert got == [
         ("passed", "math_reference"),
@@ -116,7 +119,7 @@ def test_a_judge_scores_every_answer_through_a_real_backend(tmp_path: Path) -> N
 
     with LoopbackLLMServer(responder=grader) as server:
         judge = GenerationSession(backend("openai", server), ResponseCache(tmp_path / "cache"))
-        out = verify_traces(TRACES, "e", 0, "run", VerifySettings(judge=judge, judge_max_tokens=64))
+        out = verify_traces(TRACES, SCOPE, VerifySettings(judge=judge, judge_max_tokens=64))
         asked = len(server.log.answered())
     assert asked == len(TRACES)
     assert out["judge_score"].tolist() == [3.0 if "Roses" in r else 9.0 for r in TRACES["response"]]
@@ -132,7 +135,7 @@ def test_the_loops_verdict_is_carried_not_checked_again() -> None:
         "t1", "#### 5", reference="7", checked_verdict="passed", checked_answer="5", checked_evidence="the loop said so"
     )
     fresh = _trace("t2", "#### 5", reference="7")
-    out = verify_traces(pd.DataFrame([carried, fresh]), "e", 0, "r").set_index("task_id")
+    out = verify_traces(pd.DataFrame([carried, fresh]), SCOPE).set_index("task_id")
     assert out.loc["t1", ["verdict", "verifier", "evidence"]].tolist() == [
         "passed",
         "math_reference",
@@ -149,7 +152,7 @@ def test_the_sql_and_the_stage_give_one_verified_rate() -> None:
 
     from synth_assets.verify.verdicts import VERDICTS, rollup_sql
 
-    out = verify_traces(TRACES, "e", 0, "run", VerifySettings(consistency_threshold=0.6))
+    out = verify_traces(TRACES, SCOPE, VerifySettings(consistency_threshold=0.6))
     stats = verification_stats(out)
     con = duckdb.connect()
     con.register("traces", out)

@@ -1,1 +1,0 @@
-"""Data-quality suites (Great Expectations) for every stage table."""

@@ -1,0 +1,1 @@
+"""Data contracts: the Great Expectations suites every stage table must pass."""

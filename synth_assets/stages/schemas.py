@@ -1,0 +1,145 @@
+"""Column schemas of every stage table: one source for the UI's column docs and the DuckDB DDL."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from synth_assets.core.rows import CONTRACT_COLUMNS
+
+_CONTRACT_DOCS = {
+    "experiment": ("VARCHAR", "experiment name (partition dimension); null for global tables"),
+    "round": ("INTEGER", "generation round (partition dimension); null for global tables"),
+    "id": ("VARCHAR", "stable content hash of stage, partition, parents and content"),
+    "parent_ids": ("VARCHAR[]", "ids of the upstream rows this row was made from"),
+    "origin": ("VARCHAR", "'human' or 'synthetic'"),
+    "generator": ("VARCHAR", "backend:model that wrote the row; null for human rows"),
+    "prompt_hash": ("VARCHAR", "hash of the rendered prompt; null for human rows"),
+    "run_id": ("VARCHAR", "Dagster run that materialized the row"),
+}
+# The contract's columns are named once (core.rows); a name without a type here fails at import.
+_CONTRACT = [dg.TableColumn(name, *_CONTRACT_DOCS[name]) for name in CONTRACT_COLUMNS]
+_TASK = [
+    dg.TableColumn(
+        "family", "VARCHAR", description="'general' (Self-Instruct tasks), 'math' (word problems) or 'code' (HumanEval)"
+    ),
+    dg.TableColumn("task_type", "VARCHAR", description="finer type: writing, classification, ..., math"),
+    dg.TableColumn("instruction", "VARCHAR", description="the task or problem statement"),
+    dg.TableColumn("input", "VARCHAR", description="optional task input; empty string when none"),
+    dg.TableColumn(
+        "reference_answer",
+        "VARCHAR",
+        description="ground truth when one exists: the final answer (math), the unit tests as JSON (code) or the "
+        "task's verifiable constraints as JSON (general tasks that carry them)",
+    ),
+]
+_RESPONSE = [dg.TableColumn("response", "VARCHAR", description="reference solution or generated response")]
+_TRACE = [
+    dg.TableColumn("task_id", "VARCHAR", description="id of the task row this trace answers"),
+    dg.TableColumn(
+        "task_source",
+        "VARCHAR",
+        description="'generated' (this round's new task) or 'pool' (a task with ground truth from seed_set)",
+    ),
+    dg.TableColumn("sample_index", "INTEGER", description="which sample of the task (attempt x k + i)"),
+    dg.TableColumn("attempt", "INTEGER", description="rejection-sampling attempt that produced the trace (0 first)"),
+    dg.TableColumn("finish_reason", "VARCHAR", description="'stop', 'length' or 'error'"),
+    dg.TableColumn("completion_tokens", "INTEGER", description="tokens generated for this trace"),
+    dg.TableColumn("error", "VARCHAR", description="error class when the call failed; null otherwise"),
+]
+_VERDICT = [
+    dg.TableColumn(
+        "verdict",
+        "VARCHAR",
+        description="against ground truth: 'passed', 'failed', 'no_answer'; self-consistency: 'consistent', "
+        "'inconsistent'; judge only: 'judged'; nothing to check: 'unverifiable'",
+    ),
+    dg.TableColumn(
+        "verifier",
+        "VARCHAR",
+        description="what gave the verdict: 'math_reference', 'unit_tests' (sandboxed), 'constraints', "
+        "'self_consistency', 'llm_judge' or 'none'",
+    ),
+    dg.TableColumn("extracted_answer", "VARCHAR", description="final answer extracted from the trace"),
+    dg.TableColumn("evidence", "VARCHAR", description="why the verifier decided as it did"),
+    dg.TableColumn("judge_score", "DOUBLE", description="LLM judge's rubric score 1-10; null without a judge"),
+]
+_FILTER = [
+    dg.TableColumn("kept", "BOOLEAN", description="true when the row survived every filter"),
+    dg.TableColumn("drop_reason", "VARCHAR", description="name of the first filter that dropped the row"),
+    dg.TableColumn("drop_detail", "VARCHAR", description="what that filter saw: the rule, score or twin"),
+    dg.TableColumn("novelty_rouge_l", "DOUBLE", description="max ROUGE-L F of the instruction vs the pool"),
+    dg.TableColumn("near_duplicate_of", "VARCHAR", description="id of the kept row this one near-duplicates"),
+    dg.TableColumn("perplexity", "DOUBLE", description="per-token perplexity under the human reference model"),
+]
+_HUMAN = [dg.TableColumn("source_ref", "VARCHAR", description="file:record of the human-authored source row")]
+
+
+_METRICS_HEAD = [
+    dg.TableColumn("experiment", "VARCHAR", description="experiment (partition dimension)"),
+    dg.TableColumn("round", "INTEGER", description="round (partition dimension)"),
+    dg.TableColumn("run_id", "VARCHAR", description="Dagster run that computed the metrics"),
+    dg.TableColumn("student", "VARCHAR", description="student model artifact the metrics were measured on"),
+    dg.TableColumn("train_rows", "INTEGER", description="rows of final_mix the student was trained on"),
+    dg.TableColumn("embedder", "VARCHAR", description="the embedding model of the embedding-space metrics"),
+]
+_ROUND_FACTS = [
+    dg.TableColumn("verified_rate", "DOUBLE", description="passed / checkable traces this round"),
+    dg.TableColumn("human_fraction", "DOUBLE", description="share of human rows in the mix"),
+]
+
+
+def _metric_columns() -> list[dg.TableColumn]:
+    from synth_assets.collapse.measure import METRICS  # the registry of collapse metrics
+
+    return [dg.TableColumn(m.name, m.sql_type, description=m.description) for m in METRICS]
+
+
+def _schema(*groups: list[dg.TableColumn]) -> dg.TableSchema:
+    return dg.TableSchema(columns=[c for g in groups for c in g])
+
+
+HUMAN_SEEDS = _schema(_CONTRACT, _TASK, _RESPONSE, _HUMAN)
+HELDOUT_HUMAN = HUMAN_SEEDS
+SEED_SET = _schema(_CONTRACT, _TASK, _RESPONSE)
+_GENERATION_FAILURE = [
+    dg.TableColumn(
+        "failure",
+        "VARCHAR",
+        description="why this call produced no task ('call: <error class>' or 'parse: ...'); null for tasks",
+    )
+]
+GENERATED_INSTRUCTIONS = _schema(_CONTRACT, _TASK, _GENERATION_FAILURE)
+_CHECKED = [
+    dg.TableColumn(
+        "checked_verdict",
+        "VARCHAR",
+        description="ground-truth verdict the rejection-sampling loop gave ('passed', 'failed', 'no_answer'); "
+        "verified_traces carries it instead of checking again; null when the task has no ground truth",
+    ),
+    dg.TableColumn("checked_answer", "VARCHAR", description="final answer the loop extracted (math)"),
+    dg.TableColumn("checked_evidence", "VARCHAR", description="why the loop's check decided as it did"),
+]
+COT_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _CHECKED)
+VERIFIED_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT)
+FILTERED_SET = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT, _FILTER)
+FINAL_MIX = _schema(_CONTRACT, _TASK, _RESPONSE)
+COLLAPSE_METRICS = _schema(_METRICS_HEAD, _metric_columns(), _ROUND_FACTS)
+_PAIR = [
+    dg.TableColumn("task_id", "VARCHAR", description="the task both traces answer"),
+    dg.TableColumn("prompt", "VARCHAR", description="the user turn: instruction and input"),
+    dg.TableColumn("chosen", "VARCHAR", description="a trace verified against ground truth"),
+    dg.TableColumn("rejected", "VARCHAR", description="a trace of the same task that failed verification"),
+    dg.TableColumn("chosen_id", "VARCHAR", description="filtered_set id of the chosen trace"),
+    dg.TableColumn("rejected_id", "VARCHAR", description="filtered_set id of the rejected trace"),
+    dg.TableColumn("chosen_evidence", "VARCHAR", description="why the chosen trace passed"),
+    dg.TableColumn("rejected_evidence", "VARCHAR", description="why the rejected trace failed"),
+]
+PREFERENCE_PAIRS = _schema(_CONTRACT, _PAIR)
+
+
+def column_names(schema: dg.TableSchema) -> list[str]:
+    return [c.name for c in schema.columns]
+
+
+def ddl(schema: dg.TableSchema) -> str:
+    return ", ".join(f'"{c.name}" {c.type}' for c in schema.columns)

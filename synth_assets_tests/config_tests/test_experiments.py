@@ -1,0 +1,80 @@
+from pathlib import Path
+
+import pytest
+
+from synth_assets.config.experiments import ConfigError, load_experiments, parse_experiments
+from synth_assets_tests.support.paths import PROJECT_DATA
+
+
+def test_project_config_loads_with_the_required_regimes() -> None:
+    exps = load_experiments(PROJECT_DATA / "experiments.yaml")
+    regimes = {e.regime for e in exps.experiments}
+    assert {"replace", "accumulate"} <= regimes
+    assert all(e.rounds >= 3 for e in exps.experiments)
+
+
+def test_defaults_merge_into_each_experiment_and_experiment_values_win() -> None:
+    raw = {
+        "defaults": {"rounds": 4, "sizes": {"mix_size": 10, "samples_per_task": 3}},
+        "experiments": [{"name": "a", "regime": "replace", "sizes": {"mix_size": 7}}],
+    }
+    exp = parse_experiments(raw, "x.yaml").get("a")
+    assert (exp.rounds, exp.sizes.mix_size, exp.sizes.samples_per_task) == (4, 7, 3)
+
+
+@pytest.mark.parametrize(
+    ("experiment", "expected"),
+    [
+        ({"name": "b", "regime": "shuffle"}, "experiments[0] (b).regime"),
+        ({"name": "b", "regime": "fixed_fraction"}, "needs human_fraction"),
+        ({"name": "b", "regime": "replace", "human_fraction": 0.5}, "only for regime 'fixed_fraction'"),
+        ({"name": "b", "regime": "fixed_fraction", "human_fraction": 1.5}, "experiments[0] (b).human_fraction"),
+        ({"name": "Bad Name", "regime": "replace"}, "experiments[0] (Bad Name).name"),
+        ({"name": "b", "regime": "replace", "sizes": {"mix_size": 0}}, "experiments[0] (b).sizes.mix_size"),
+        ({"name": "b", "regime": "replace", "colour": "red"}, "experiments[0] (b).colour"),
+        ({"name": "b", "regime": "replace", "embedder": {"backend": "bert"}}, "experiments[0] (b).embedder.backend"),
+        ({"name": "b", "regime": "replace", "embedder": {"model": "other"}}, "packaged wordllama model"),
+        (
+            {"name": "b", "regime": "replace", "embedder": {"backend": "openai", "model": "e", "budget_usd": 1.0}},
+            "embedder.budget_usd needs a price for model 'e'",
+        ),
+        ({"name": "b", "regime": "replace", "embedder": {"batch_size": 0}}, "experiments[0] (b).embedder.batch_size"),
+    ],
+)
+def test_errors_name_the_file_and_the_field(experiment: dict, expected: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_experiments({"experiments": [experiment]}, "data/experiments.yaml")
+    assert str(err.value).startswith("data/experiments.yaml: ")
+    assert expected in str(err.value)
+
+
+def test_duplicate_names_are_rejected() -> None:
+    raw = {"experiments": [{"name": "a", "regime": "replace"}, {"name": "a", "regime": "accumulate"}]}
+    with pytest.raises(ConfigError, match="repeated: a"):
+        parse_experiments(raw, "f.yaml")
+
+
+def test_invalid_yaml_reports_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "experiments.yaml"
+    path.write_text("experiments:\n  - name: a\n    regime: [replace\n")
+    with pytest.raises(ConfigError, match=r"experiments.yaml: line \d+, column \d+ is not valid YAML"):
+        load_experiments(path)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="experiments file not found"):
+        load_experiments(tmp_path / "nope.yaml")
+
+
+def test_target_human_fraction_by_regime() -> None:
+    exps = parse_experiments(
+        {
+            "experiments": [
+                {"name": "r", "regime": "replace"},
+                {"name": "a", "regime": "accumulate"},
+                {"name": "f", "regime": "fixed_fraction", "human_fraction": 0.25},
+            ]
+        },
+        "f.yaml",
+    )
+    assert [e.target_human_fraction(1) for e in exps.experiments] == [0.0, None, 0.25]
