@@ -20,7 +20,13 @@ from synth_assets.config import preflight
 from synth_assets.config.experiments import ConfigError, ExperimentsFile, load_experiments
 from synth_assets.config.instance import create_storage, ensure_instance_config
 from synth_assets.config.settings import Settings, SettingsError
-from synth_assets.seeds.loaders import SeedFileError, load_instruction_tasks, load_math_problems
+from synth_assets.seeds.loaders import (
+    SeedFileError,
+    load_curriculum,
+    load_instruction_tasks,
+    load_math_problems,
+    load_personas,
+)
 from synth_assets.storage.warehouse_file import WarehouseError, open_configured
 
 app = typer.Typer(
@@ -68,8 +74,12 @@ def _input_problems(settings: Settings) -> tuple[ExperimentsFile | None, list[st
         )
     except ConfigError as exc:
         problems.append(str(exc))
-    for folder in (settings.seeds_dir, settings.heldout_dir):
-        for loader in (load_instruction_tasks, load_math_problems):
+    loaders = {
+        settings.seeds_dir: (load_instruction_tasks, load_math_problems, load_personas, load_curriculum),
+        settings.heldout_dir: (load_instruction_tasks, load_math_problems),
+    }
+    for folder, folder_loaders in loaders.items():
+        for loader in folder_loaders:
             try:
                 ok.append(f"{folder}: {len(loader(folder))} rows ok ({loader.__name__.removeprefix('load_')})")
             except SeedFileError as exc:

@@ -263,3 +263,25 @@ def test_a_missing_api_key_is_named_before_the_run(tiny_settings: Settings, monk
     _config(tiny_settings, experiments__0__judge={"backend": "anthropic", "model": "claude-x"})
     line, _ = _refused_with(tiny_settings, {})
     assert line == "error: experiment 'acc': judge uses 'anthropic' but ANTHROPIC_API_KEY is not set"
+
+
+def test_a_bad_persona_is_located(tiny_settings: Settings) -> None:
+    path = tiny_settings.seeds_dir / "personas.jsonl"
+    lines = path.read_text().splitlines()
+    lines[2] = json.dumps({"id": "persona-003", "persona": "   "})
+    path.write_text("\n".join(lines) + "\n")
+    assert "personas.jsonl:3: field 'persona'" in _refused(tiny_settings, "check")
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("levels: [one, one]\nsubjects: {math: [fractions]}\n", "field 'levels': Value error, levels must be distinct"),
+        ("levels: [one]\nsubjects: {math: [fractions, fractions]}\n", "math: needs distinct, non-blank topics"),
+        ("levels: [one]\nsubjects: {math: [x]}\nlevels: [two]\n", "key 'levels' appears twice"),
+    ],
+)
+def test_a_bad_curriculum_is_located(tiny_settings: Settings, text: str, says: str) -> None:
+    (tiny_settings.seeds_dir / "curriculum.yaml").write_text(text)
+    line = _refused(tiny_settings, "check")
+    assert "curriculum.yaml" in line and says in line

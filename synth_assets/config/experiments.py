@@ -226,6 +226,29 @@ class VerifyConfig(_Strict):
         return SandboxPolicy(allow_weak_isolation=self.allow_weak_isolation, count_weak_passes=self.count_weak_passes)
 
 
+# The recipes of generate/recipes/registry.py by name (a test holds the two lists equal; the
+# config cannot import the recipes, which read it).
+RecipeName = Literal["self_instruct", "evol_instruct", "persona", "curriculum", "code_grounded"]
+
+
+class EvolConfig(_Strict):
+    depth: int = Field(2, ge=1, le=4, description="evolution steps per chain; each step is a row")
+    in_breadth_share: float = Field(0.2, ge=0.0, le=1.0, description="share of steps that write a rarer task")
+
+
+class PersonaConfig(_Strict):
+    grown_share: float = Field(
+        0.25, ge=0.0, le=1.0, description="share of calls whose persona is first grown from a pool task"
+    )
+    tasks_per_call: int = Field(2, ge=1, le=10, description="tasks taken from each call (one persona a call)")
+
+
+class CodeGroundedConfig(_Strict):
+    execution_share: float = Field(
+        0.5, ge=0.0, le=1.0, description="share of questions about what a call returns (answered by running it)"
+    )
+
+
 class CheckConfig(_Strict):
     human_fraction_tolerance: float = Field(0.02, ge=0.0, le=1.0, description="allowed |achieved - target|")
 
@@ -240,11 +263,24 @@ class Experiment(_Strict):
     judge: JudgeConfig | None = None
     embedder: EmbedderConfig = EmbedderConfig()
     sizes: Sizes = Sizes()
+    recipes: dict[RecipeName, float] = Field(
+        default_factory=lambda: {"self_instruct": 1.0},
+        description="how new general tasks are made: recipe -> share of sizes.instructions_per_round",
+    )
+    evol_instruct: EvolConfig = EvolConfig()
+    persona: PersonaConfig = PersonaConfig()
+    code_grounded: CodeGroundedConfig = CodeGroundedConfig()
     verify: VerifyConfig = VerifyConfig()
     filters: FilterConfig = FilterConfig()
     checks: CheckConfig = CheckConfig()
     prices: dict[str, ModelPrice] = Field(default_factory=dict, description="per model; from the file's `prices:`")
     batch_discount: float = Field(0.5, gt=0, le=1, description="price factor of the batch APIs")
+
+    @model_validator(mode="after")
+    def _recipes_have_shares(self) -> Experiment:
+        if not self.recipes or any(not (0 < s <= 1) for s in self.recipes.values()):
+            raise ValueError("recipes: each share must be in (0, 1], and at least one recipe is needed")
+        return self
 
     @model_validator(mode="after")
     def _fraction_matches_regime(self) -> Experiment:

@@ -28,6 +28,7 @@ class CardFacts:
     verification: Mapping[str, Any] = field(default_factory=dict)
     collapse: Mapping[str, Any] = field(default_factory=dict)
     lineage: Mapping[str, Any] = field(default_factory=dict)
+    recipes: Mapping[str, int] = field(default_factory=dict)  # rows of the mix per recipe ('human' for human rows)
 
 
 def _size(rows: int) -> str:
@@ -86,6 +87,9 @@ Synthetic instruction data made by [synth-assets](https://github.com/) round by 
 
 The generator's terms of use and the human seed data's licenses apply to this data.
 
+## How the rows were made (rows of the mix per recipe)
+
+{_table(facts.recipes, "recipe", "rows")}
 ## The filter funnel (rows dropped by each step)
 
 {_table(facts.funnel, "step", "rows")}

@@ -29,7 +29,7 @@ from synth_assets.filters.semantic_duplicates import (
     clustered_duplicates,
     pool_duplicates,
 )
-from synth_assets.filters.text_rules import length_ok, normalized, word_count
+from synth_assets.filters.text_rules import gives_up_reason, length_ok, normalized, word_count
 from synth_assets.verify.constraints import without_constraints
 from synth_assets.verify.ground_truth import is_reward_hacking
 from synth_assets.verify.verdicts import RATE_VERIFIERS
@@ -184,6 +184,11 @@ def _garbage(f: Funnel) -> None:
     f.drop(junk.notna() & (f.out["origin"] == "synthetic") & f.prose, junk)
 
 
+def _gives_up(f: Funnel) -> None:
+    reason = _per_distinct(f.out["response"].fillna(""), gives_up_reason)
+    f.drop(reason.notna() & (f.out["origin"] == "synthetic") & f.prose, reason)
+
+
 def _exact_duplicate(f: Funnel) -> None:
     alive = f.alive()
     keys = f.keys[alive]
@@ -293,6 +298,7 @@ STEPS: tuple[Step, ...] = (
     Step("length", "instruction or response outside the word bounds", _length),
     Step("self_instruct_rules", "Self-Instruct's keyword and prefix rules on new tasks", _self_instruct_rules),
     Step("garbage", "loops or symbols instead of prose", _garbage),
+    Step("gives_up", "an apology or refusal instead of an answer, or stop words only (Evol-Instruct)", _gives_up),
     Step("exact_duplicate", "the same normalised instruction and response as an earlier row", _exact_duplicate),
     Step("near_duplicate", "MinHash Jaccard above the threshold with a kept row", _near_duplicate),
     Step("semantic_duplicate", "a paraphrase of a kept row: embedding cosine above the threshold", _semantic_duplicate),

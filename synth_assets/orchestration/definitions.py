@@ -38,7 +38,14 @@ def round_asset_keys(assets: list[dg.AssetsDefinition]) -> list[dg.AssetKey]:
 
 
 def human_data_defs() -> dg.Definitions:
-    assets = _with_code_references([human_data.human_seeds, human_data.heldout_human])
+    inputs = [
+        human_data.human_seeds,
+        human_data.heldout_human,
+        human_data.personas,
+        human_data.curriculum,
+        human_data.code_snippets,
+    ]
+    assets = _with_code_references(inputs)
     return dg.Definitions(
         assets=assets, asset_checks=[build_human_check(a) for a in assets], jobs=[jobs.human_data_job()]
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 def fingerprint(*folders: Path) -> str:
     digest = hashlib.sha256()
     for folder in folders:
-        for path in sorted(folder.glob("*.jsonl")):
+        for path in sorted(p for p in folder.iterdir() if p.suffix in (".jsonl", ".yaml")):
             digest.update(f"{folder.name}/{path.name}\0".encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

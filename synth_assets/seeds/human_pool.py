@@ -7,15 +7,26 @@ from pathlib import Path
 import pandas as pd
 
 from synth_assets.core.rows import contract, row_id
+from synth_assets.seeds.code_snippets import load_snippets, python_version
 from synth_assets.seeds.humaneval import SOURCE as HUMANEVAL_SOURCE
 from synth_assets.seeds.humaneval import humaneval_tasks
 from synth_assets.seeds.loaders import (
+    CURRICULUM_FILE,
     INSTRUCTION_FILE,
     MATH_FILE,
+    PERSONA_FILE,
+    load_curriculum,
     load_instruction_tasks,
     load_math_problems,
+    load_personas,
 )
 from synth_assets.stages import schemas
+
+
+def human_contract(stage: str, content: dict, run_id: str) -> dict:
+    """The contract columns of a human row: no partition, no parents, no generator; the id from
+    the table's name and the content, so the same file gives the same ids."""
+    return contract(None, None, row_id(stage, None, None, [], content), [], "human", None, None, run_id)
 
 
 def human_rows(folder: Path, run_id: str, stage: str, code_tasks: int = 0) -> pd.DataFrame:
@@ -33,8 +44,9 @@ def human_rows(folder: Path, run_id: str, stage: str, code_tasks: int = 0) -> pd
         }
         rows.append(
             {
-                **contract(None, None, row_id(stage, None, None, [], content), [], "human", None, None, run_id),
+                **human_contract(stage, content, run_id),
                 **content,
+                "recipe": "human",
                 "source_ref": f"{folder.name}/{INSTRUCTION_FILE}#{task.id}",
             }
         )
@@ -49,8 +61,9 @@ def human_rows(folder: Path, run_id: str, stage: str, code_tasks: int = 0) -> pd
         }
         rows.append(
             {
-                **contract(None, None, row_id(stage, None, None, [], content), [], "human", None, None, run_id),
+                **human_contract(stage, content, run_id),
                 **content,
+                "recipe": "human",
                 "source_ref": f"{folder.name}/{MATH_FILE}#{problem.id}",
             }
         )
@@ -65,9 +78,60 @@ def human_rows(folder: Path, run_id: str, stage: str, code_tasks: int = 0) -> pd
         }
         rows.append(
             {
-                **contract(None, None, row_id(stage, None, None, [], content), [], "human", None, None, run_id),
+                **human_contract(stage, content, run_id),
                 **content,
+                "recipe": "human",
                 "source_ref": f"{HUMANEVAL_SOURCE}#{task['id']}",
             }
         )
     return pd.DataFrame(rows, columns=schemas.column_names(schemas.HUMAN_SEEDS))
+
+
+def persona_rows(folder: Path, run_id: str) -> pd.DataFrame:
+    """The personas file as rows with the contract: lineage roots, like the human seeds."""
+    rows = []
+    for persona in load_personas(folder):
+        content = {"persona": persona.persona}
+        rows.append(
+            {
+                **human_contract("personas", content, run_id),
+                **content,
+                "source_ref": f"{folder.name}/{PERSONA_FILE}#{persona.id}",
+            }
+        )
+    return pd.DataFrame(rows, columns=schemas.column_names(schemas.PERSONAS))
+
+
+def curriculum_rows(folder: Path, run_id: str) -> pd.DataFrame:
+    """The curriculum ladder as rows with the contract, one per (subject, topic, level)."""
+    rows = []
+    for lesson in load_curriculum(folder):
+        content = {"subject": lesson.subject, "topic": lesson.topic, "level": lesson.level}
+        rows.append(
+            {
+                **human_contract("curriculum", content, run_id),
+                **content,
+                "level_name": lesson.level_name,
+                "source_ref": f"{folder.name}/{CURRICULUM_FILE}#{lesson.id}",
+            }
+        )
+    return pd.DataFrame(rows, columns=schemas.column_names(schemas.CURRICULUM))
+
+
+def code_snippet_rows(run_id: str, root: Path | None = None) -> pd.DataFrame:
+    """The standard library's functions as rows with the contract; file and line are provenance."""
+    version = python_version()
+    rows = []
+    for s in load_snippets(root):
+        content = {"module": s.module, "function": s.function, "source": s.source, "python_version": version}
+        rows.append(
+            {
+                **contract(
+                    None, None, row_id("code_snippets", None, None, [], content), [], "human", None, None, run_id
+                ),
+                **content,
+                "file": s.file,
+                "line": s.line,
+            }
+        )
+    return pd.DataFrame(rows, columns=schemas.column_names(schemas.CODE_SNIPPETS))

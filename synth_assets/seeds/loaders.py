@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from synth_assets.config.input_files import read_text_file
+from synth_assets.config.input_files import UniqueKeyLoader, read_text_file
 
 INSTRUCTION_FILE = "instruction_tasks.jsonl"
 MATH_FILE = "math_problems.jsonl"
+PERSONA_FILE = "personas.jsonl"
 _MAX_REPORTED = 20
 
 
@@ -64,6 +67,15 @@ class MathProblem(_Seed):
         return value
 
 
+class Persona(_Seed):
+    """Who the `persona` recipe writes tasks as: one sentence describing a person."""
+
+    id: str = Field(pattern=_ID)
+    persona: str = Field(min_length=1, max_length=300)
+
+    _blank = field_validator("persona")(_not_blank)
+
+
 Record = TypeVar("Record", bound=BaseModel)
 
 
@@ -109,3 +121,68 @@ def load_instruction_tasks(folder: Path) -> list[InstructionTask]:
 
 def load_math_problems(folder: Path) -> list[MathProblem]:
     return load_jsonl(folder / MATH_FILE, MathProblem)
+
+
+def load_personas(folder: Path) -> list[Persona]:
+    return load_jsonl(folder / PERSONA_FILE, Persona)
+
+
+CURRICULUM_FILE = "curriculum.yaml"
+
+
+class _Ladder(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    levels: list[str] = Field(min_length=1, max_length=10)
+    subjects: dict[str, list[str]] = Field(min_length=1)
+
+    @field_validator("levels")
+    @classmethod
+    def _levels(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value) or any(not v.strip() for v in value):
+            raise ValueError("levels must be distinct, non-blank names")
+        return value
+
+    @field_validator("subjects")
+    @classmethod
+    def _topics(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for subject, topics in value.items():
+            if not topics or any(not t.strip() for t in topics) or len(set(topics)) != len(topics):
+                raise ValueError(f"{subject}: needs distinct, non-blank topics")
+        return value
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One rung of the ladder: a topic of a subject at a level (1 = the first level)."""
+
+    subject: str
+    topic: str
+    level: int
+    level_name: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.subject}/{self.topic}/{self.level}"
+
+
+def load_curriculum(folder: Path) -> list[Lesson]:
+    """Every (subject, topic, level) of the ladder file, levels climbing in the order given."""
+    path = folder / CURRICULUM_FILE
+    text = read_text_file(path, "curriculum file", SeedFileError)
+    try:
+        raw = yaml.load(text, Loader=UniqueKeyLoader)
+        ladder = _Ladder.model_validate(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{mark.line + 1}:" if mark else ""
+        raise SeedFileError(f"{path}:{where} not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except ValidationError as exc:
+        raise SeedFileError(
+            "\n".join(f"{path}: field '{'.'.join(map(str, e['loc'])) or '?'}': {e['msg']}" for e in exc.errors())
+        ) from None
+    return [
+        Lesson(subject, topic, n, name)
+        for n, name in enumerate(ladder.levels, start=1)
+        for subject, topics in ladder.subjects.items()
+        for topic in topics
+    ]

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import math
+import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
 from synth_assets.config.experiments import Experiment
 from synth_assets.core.rows import nullable, prompt_hash
-from synth_assets.core.seeding import derived_rng, derived_seed
+from synth_assets.core.seeding import derived_rng
 from synth_assets.filters.text_rules import normalized
 from synth_assets.generate.constraint_sampling import sample_constraints
-from synth_assets.generate.roles import with_role
-from synth_assets.generate.self_instruct import InContextExample, build_request, parse_continuation
-from synth_assets.llm.base import Generation, GenerationRequest, ProgressFn, TextGenerator
+from synth_assets.generate.recipes.base import Draft, RecipeContext
+from synth_assets.generate.recipes.registry import RECIPE_INPUTS, RECIPES, allot
+from synth_assets.generate.self_instruct import InContextExample
+from synth_assets.llm.base import ProgressFn, TextGenerator
 from synth_assets.stages import schemas
 from synth_assets.stages.row_frames import RowScope, frame
 from synth_assets.stages.spec import Parent, StageResult, StageRun, StageSpec
 from synth_assets.verify.constraints import ConstraintSpec, with_constraints, without_constraints
 
 NAME = "generated_instructions"
-ITEMS_PER_CALL_GUESS = 4
-MAX_WAVES = 3
 
 
 @dataclass
@@ -31,20 +31,19 @@ class GenerationStats:
     duplicates: int = 0
     failed_calls: int = 0
     parse_failures: int = 0
+    eliminated: int = 0  # evolutions a recipe's rules eliminated (Evol-Instruct)
     constrained: int = 0  # general tasks given verifiable constraints
+    by_recipe: dict[str, int] = field(default_factory=dict)  # tasks written per recipe
     skipped_families: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Writing:
-    """One partition's generation: who writes, where rows go, what is already seen, the tallies."""
-
-    exp: Experiment
-    generator: TextGenerator
-    scope: RowScope
-    progress: ProgressFn | None
-    seen: set[str]
-    stats: GenerationStats = field(default_factory=GenerationStats)
+def recipe_plan(exp: Experiment) -> list[tuple[str, str, int]]:
+    """(family, recipe, tasks): general tasks split over the experiment's recipes by share; math
+    problems are Self-Instruct's."""
+    general = allot(dict(exp.recipes), exp.sizes.instructions_per_round)
+    plan = [("general", name, n) for name, n in sorted(general.items()) if n]
+    math = exp.sizes.math_problems_per_round
+    return [*plan, *([("math", "self_instruct", math)] if math else [])]
 
 
 def generate_instructions(
@@ -53,140 +52,143 @@ def generate_instructions(
     scope: RowScope,
     generator: TextGenerator,
     progress: ProgressFn | None = None,
+    inputs: Mapping[str, pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, GenerationStats]:
+    """`inputs`: the input tables the experiment's recipes read (`personas`, `curriculum`)."""
     records = pool.to_dict("records")
     tasks = [without_constraints(r["instruction"], nullable(r.get("reference_answer"))) for r in records]
     seen = {normalized(t) for t in tasks}  # a pool task is seen however it was constrained
-    writing = _Writing(exp, generator, scope, progress, seen)
-    rows: list[dict] = []
-    targets = {"general": exp.sizes.instructions_per_round, "math": exp.sizes.math_problems_per_round}
-    for family, target in targets.items():
+    stats, drafts = GenerationStats(), []
+    for family, name, target in recipe_plan(exp):
         examples = [  # shown without their constraints: the model writes tasks, constraints are ours
             InContextExample(r["id"], task) for r, task in zip(records, tasks, strict=True) if r["family"] == family
         ]
-        if target and not examples:
-            writing.stats.skipped_families.append(family)
+        if not target or not examples:
+            if target and family not in stats.skipped_families:
+                stats.skipped_families.append(family)
             continue
-        rows += _family(writing, family, target, examples)
-    return frame(rows, schemas.GENERATED_INSTRUCTIONS), writing.stats
+        ctx = RecipeContext(exp, scope.round_, family, examples, generator, seen, progress, dict(inputs or {}))
+        drafts += RECIPES[name].write(ctx, target)
+        stats.parsed += ctx.parsed
+        stats.duplicates += ctx.duplicates
+    return frame(_rows(drafts, exp, scope, generator.label, stats), schemas.GENERATED_INSTRUCTIONS), stats
 
 
-def _family(w: _Writing, family: str, target: int, examples: list[InContextExample]) -> list[dict]:
-    """Waves of calls until `target` new distinct tasks or MAX_WAVES; each call has its own
-    seeded example sample, so the result does not depend on how calls are scheduled."""
-    out: list[dict] = []
-    call_index = tasks = 0  # tasks: rows of `out` that are tasks, not failures (counted, not recounted)
-    for _wave in range(MAX_WAVES):
-        missing = target - tasks
-        if missing <= 0:
-            break
-        calls = [_call(w, family, examples, call_index + i) for i in range(math.ceil(missing / ITEMS_PER_CALL_GUESS))]
-        call_index += len(calls)
-        results = w.generator.generate([r for _, r in calls], w.progress)
-        for (shots, request), result in zip(calls, results, strict=True):
-            items = parse_continuation(result, len(shots) + 1, w.generator.raw_continuation) if result.ok else []
-            if not items:
-                out.append(_failure_row(w, family, shots, request, result))
-                continue
-            for item in items:
-                w.stats.parsed += 1
-                key = normalized(item)
-                if key in w.seen or tasks >= target:
-                    w.stats.duplicates += key in w.seen
-                    continue
-                w.seen.add(key)
-                out.append(_task_row(w, family, item, shots, request))
-                tasks += 1
-    return out
+def _rows(drafts: list[Draft], exp: Experiment, scope: RowScope, label: str, stats: GenerationStats) -> list[dict]:
+    """Drafts in order (a parent draft always before its children), each parent draft by its row id."""
+    ids: dict[int, str] = {}
+    rows = []
+    for d in drafts:
+        parents = [ids[id(p)] if isinstance(p, Draft) else p for p in d.parents]
+        row = _task_row(d, exp, scope, parents, label, stats) if d.is_task else _failure_row(d, scope, parents, label)
+        _count(d, stats)
+        ids[id(d)] = row["id"]
+        rows.append(row)
+    return rows
 
 
-def _call(
-    w: _Writing, family: str, examples: list[InContextExample], index: int
-) -> tuple[list[InContextExample], GenerationRequest]:
-    exp, cfg = w.exp, w.exp.generator
-    shots = derived_rng(exp.seed, w.scope.round_, family, index).sample(
-        examples, min(exp.sizes.in_context_examples, len(examples))
-    )
-    seed = derived_seed(exp.seed + cfg.seed, w.scope.round_, family, index, "gen")
-    request = build_request(family, shots, cfg.instruction_max_tokens, cfg.temperature, cfg.top_p, seed)
-    return shots, with_role(request, cfg)
+def _count(d: Draft, stats: GenerationStats) -> None:
+    if d.is_task:
+        stats.by_recipe[d.recipe] = stats.by_recipe.get(d.recipe, 0) + 1
+    elif d.failure and d.failure.startswith("call:"):
+        stats.failed_calls += 1
+    elif d.failure and d.failure.startswith("parse:"):
+        stats.parse_failures += 1
+    else:
+        stats.eliminated += 1
 
 
-def _task_row(w: _Writing, family: str, item: str, shots: list[InContextExample], request: GenerationRequest) -> dict:
-    instruction, reference = item, None
-    spec = _constraints_for(w, family, item)
+def _task_row(
+    d: Draft, exp: Experiment, scope: RowScope, parents: list[str], label: str, stats: GenerationStats
+) -> dict:
+    instruction, reference = d.instruction, d.reference
+    spec = _constraints_for(exp, scope.round_, d.family, d.instruction)
     if spec is not None:
-        instruction, reference = with_constraints(item, spec), spec.to_json()
-        w.stats.constrained += 1
+        instruction, reference = with_constraints(d.instruction, spec), spec.to_json()
+        stats.constrained += 1
     content = {
-        "family": family,
-        "task_type": "math" if family == "math" else "generated",
+        "family": d.family,
+        "task_type": d.family if d.family in ("math", "code_output") else "generated",
         "instruction": instruction,
-        "input": "",
+        "input": d.input,
         "reference_answer": reference,
+        "recipe": d.recipe,
     }
-    return w.scope.row(
-        [s.id for s in shots],
-        content,
-        {"failure": None},
-        generator=w.generator.label,
-        prompt_hash=prompt_hash(request.prompt),
-    )
+    extra = {"failure": None, "recipe_params": _params(d)}
+    return scope.row(parents, content, extra, generator=label, prompt_hash=prompt_hash(d.prompt))
 
 
-def _constraints_for(w: _Writing, family: str, item: str) -> ConstraintSpec | None:
+def _params(d: Draft) -> str | None:
+    return json.dumps(dict(d.params), sort_keys=True) if d.params else None
+
+
+def _constraints_for(exp: Experiment, round_: int, family: str, item: str) -> ConstraintSpec | None:
     """A seeded share of new general tasks carry verifiable constraints (their ground truth);
     the draw depends on the task's text, not on call order."""
-    cfg = w.exp.verify
+    cfg = exp.verify
     if family != "general" or cfg.constraint_share <= 0:
         return None
-    rng = derived_rng(w.exp.seed, w.scope.round_, "constraints", normalized(item))
+    rng = derived_rng(exp.seed, round_, "constraints", normalized(item))
     if rng.random() >= cfg.constraint_share:
         return None
     return sample_constraints(item, rng, cfg.max_constraints)
 
 
-def _failure_row(
-    w: _Writing, family: str, shots: list[InContextExample], request: GenerationRequest, result: Generation
-) -> dict:
-    """A call that failed, or whose text held no task, stays visible as a row with the reason;
-    `task_table` never passes it on."""
-    if result.ok:
-        w.stats.parse_failures += 1
-        failure = f"parse: no numbered item in the output ({result.finish_reason}): {result.text[:120]!r}"
-    else:
-        w.stats.failed_calls += 1
-        failure = f"call: {result.error}"
+def _failure_row(d: Draft, scope: RowScope, parents: list[str], label: str) -> dict:
+    """A call that failed, an answer that held no task, an evolution the rules eliminated: a row
+    with the reason, which `task_table` never passes on."""
     content = {
-        "family": family,
+        "family": d.family,
         "task_type": "failure",
         "instruction": "",
         "input": "",
         "reference_answer": None,
-        "failure": f"{failure} [call seed {request.seed}]",
+        "recipe": d.recipe,
+        "failure": d.failure,
     }
-    return w.scope.row(
-        [s.id for s in shots], content, generator=w.generator.label, prompt_hash=prompt_hash(request.prompt)
+    return scope.row(
+        parents, content, {"recipe_params": _params(d)}, generator=label, prompt_hash=prompt_hash(d.prompt)
     )
 
 
 def _compute(run: StageRun) -> StageResult:
     with run.models.for_round(run["seed_set"]) as gen:
         df, stats = generate_instructions(
-            run["seed_set"], run.experiment, run.scope, gen, run.progress("instruction generation")
+            run["seed_set"],
+            run.experiment,
+            run.scope,
+            gen,
+            run.progress("instruction generation"),
+            {name: run[name] for name in RECIPE_INPUTS},
         )
     for family in stats.skipped_families:
         run.log.warning(f"no '{family}' examples in the pool: no {family} tasks generated this round")
-    return StageResult(df, {"generation": asdict(stats)})
+    counts = {k: v for k, v in asdict(stats).items() if k != "by_recipe"}
+    return StageResult(df, {"generation": counts, "tasks_by_recipe": stats.by_recipe})
 
 
 STAGE = StageSpec(
     name=NAME,
-    description="New tasks and math problems written Self-Instruct style from sampled pool examples; a share "
-    "of the general tasks carry verifiable constraints (IFEval families) as their ground truth.",
+    description="New tasks and math problems, written by the experiment's recipes (Self-Instruct from sampled "
+    "pool examples, Evol-Instruct chains, ...); a share of the general tasks carry verifiable constraints "
+    "(IFEval families) as their ground truth. An evolved task's parent is the task it evolved from.",
     schema=schemas.GENERATED_INSTRUCTIONS,
-    parents=(Parent("seed_set"),),
+    parents=(
+        Parent("seed_set"),
+        *(Parent(name, partitioned=False) for name in RECIPE_INPUTS),
+        Parent(NAME, same_table=True),
+    ),
     compute=_compute,
-    config=lambda exp: (exp.generator, exp.sizes, exp.seed, exp.verify.constraint_share, exp.verify.max_constraints),
+    config=lambda exp: (
+        exp.generator,
+        exp.sizes,
+        exp.seed,
+        exp.verify.constraint_share,
+        exp.verify.max_constraints,
+        exp.recipes,
+        exp.evol_instruct if "evol_instruct" in exp.recipes else None,
+        exp.persona if "persona" in exp.recipes else None,
+        exp.code_grounded if "code_grounded" in exp.recipes else None,
+    ),
     generates=True,
 )

@@ -12,11 +12,12 @@ import pandas as pd
 from synth_assets.core.rows import Origin, contract, nullable, row_id
 from synth_assets.stages import schemas
 
-TASK_FIELDS = ("family", "task_type", "instruction", "input", "reference_answer")
+TASK_FIELDS = ("family", "task_type", "instruction", "input", "reference_answer", "recipe")
 
 
 def task_fields(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: nullable(row[k]) for k in TASK_FIELDS}
+    """Absent fields are null: a task from before its table had the column, or a hand-made frame."""
+    return {k: nullable(row.get(k)) for k in TASK_FIELDS}
 
 
 @dataclass(frozen=True)

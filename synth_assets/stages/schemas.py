@@ -20,7 +20,10 @@ _CONTRACT_DOCS = {
 _CONTRACT = [dg.TableColumn(name, *_CONTRACT_DOCS[name]) for name in CONTRACT_COLUMNS]
 _TASK = [
     dg.TableColumn(
-        "family", "VARCHAR", description="'general' (Self-Instruct tasks), 'math' (word problems) or 'code' (HumanEval)"
+        "family",
+        "VARCHAR",
+        description="'general' (Self-Instruct tasks), 'math' (word problems), 'code' (HumanEval) or "
+        "'code_output' (what a call to real code returns, the answer found by running it)",
     ),
     dg.TableColumn("task_type", "VARCHAR", description="finer type: writing, classification, ..., math"),
     dg.TableColumn("instruction", "VARCHAR", description="the task or problem statement"),
@@ -30,6 +33,12 @@ _TASK = [
         "VARCHAR",
         description="ground truth when one exists: the final answer (math), the unit tests as JSON (code) or the "
         "task's verifiable constraints as JSON (general tasks that carry them)",
+    ),
+    dg.TableColumn(
+        "recipe",
+        "VARCHAR",
+        description="how the task was made: 'human', or the recipe that wrote it (self_instruct, evol_instruct, "
+        "persona; see generate/recipes)",
     ),
 ]
 _RESPONSE = [dg.TableColumn("response", "VARCHAR", description="reference solution or generated response")]
@@ -100,6 +109,25 @@ def _schema(*groups: list[dg.TableColumn]) -> dg.TableSchema:
 
 HUMAN_SEEDS = _schema(_CONTRACT, _TASK, _RESPONSE, _HUMAN)
 HELDOUT_HUMAN = HUMAN_SEEDS
+PERSONAS = _schema(
+    _CONTRACT, [dg.TableColumn("persona", "VARCHAR", description="who the persona recipe writes tasks as")], _HUMAN
+)
+_LESSON = [
+    dg.TableColumn("subject", "VARCHAR", description="math, coding or reasoning (the ladder file's subjects)"),
+    dg.TableColumn("topic", "VARCHAR", description="what the lesson teaches"),
+    dg.TableColumn("level", "INTEGER", description="rung of the ladder, 1 = the first level"),
+    dg.TableColumn("level_name", "VARCHAR", description="the level's name (beginner, intermediate, ...)"),
+]
+CURRICULUM = _schema(_CONTRACT, _LESSON, _HUMAN)
+_SNIPPET = [
+    dg.TableColumn("module", "VARCHAR", description="standard library module the function is from"),
+    dg.TableColumn("function", "VARCHAR", description="the function's name"),
+    dg.TableColumn("file", "VARCHAR", description="its file, relative to the standard library's directory"),
+    dg.TableColumn("line", "INTEGER", description="the line its definition starts on"),
+    dg.TableColumn("source", "VARCHAR", description="the function's source code, as written"),
+    dg.TableColumn("python_version", "VARCHAR", description="the interpreter whose standard library it is"),
+]
+CODE_SNIPPETS = _schema(_CONTRACT, _SNIPPET)
 SEED_SET = _schema(_CONTRACT, _TASK, _RESPONSE)
 _GENERATION_FAILURE = [
     dg.TableColumn(
@@ -108,7 +136,14 @@ _GENERATION_FAILURE = [
         description="why this call produced no task ('call: <error class>' or 'parse: ...'); null for tasks",
     )
 ]
-GENERATED_INSTRUCTIONS = _schema(_CONTRACT, _TASK, _GENERATION_FAILURE)
+_RECIPE_PARAMS = [
+    dg.TableColumn(
+        "recipe_params",
+        "VARCHAR",
+        description="the recipe's parameters for this row as JSON (evolution operation, depth and root; persona)",
+    )
+]
+GENERATED_INSTRUCTIONS = _schema(_CONTRACT, _TASK, _GENERATION_FAILURE, _RECIPE_PARAMS)
 _CHECKED = [
     dg.TableColumn(
         "checked_verdict",

@@ -32,6 +32,7 @@ class Parent:
     kept_only: bool = False  # only the parent's rows with `kept` set
     partitioned: bool = True  # False: a global table (the human data)
     first_round_only: bool = False  # a parent of round 0 only (later rounds start from the last mix)
+    same_table: bool = False  # rows of the stage's own partition (an evolved task's parent task)
 
     def applies_to(self, round_: int) -> bool:
         return round_ + self.round_offset >= 0 and not (self.first_round_only and round_ > 0)
@@ -40,7 +41,7 @@ class Parent:
     def is_input(self) -> bool:
         """Same-round and global parents are Dagster inputs; the previous round cannot be one
         (final_mix -> seed_set would be a cycle) and is read through storage instead."""
-        return self.round_offset == 0
+        return self.round_offset == 0 and not self.same_table
 
 
 class Sessions(Protocol):

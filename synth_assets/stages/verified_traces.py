@@ -19,7 +19,7 @@ from synth_assets.core.rows import nullable
 from synth_assets.core.seeding import derived_seed
 from synth_assets.llm.base import TextGenerator
 from synth_assets.stages import schemas
-from synth_assets.stages.row_frames import RowScope, frame
+from synth_assets.stages.row_frames import RowScope, frame, task_fields
 from synth_assets.stages.spec import Parent, StageResult, StageRun, StageSpec
 from synth_assets.verify.ground_truth import (
     GROUND_TRUTH,
@@ -35,11 +35,6 @@ from synth_assets.verify.verdicts import RATE_VERIFIERS
 
 NAME = "verified_traces"
 _CARRIED = (
-    "family",
-    "task_type",
-    "instruction",
-    "input",
-    "reference_answer",
     "response",
     "task_id",
     "task_source",
@@ -143,7 +138,7 @@ def verify_traces(traces: pd.DataFrame, scope: RowScope, settings: VerifySetting
         scores = _judge(records, verdicts, settings.judge, settings.judge_max_tokens, settings.seed)
     rows = []
     for t, verdict, score in zip(records, verdicts, scores, strict=True):
-        carried = {k: nullable(t[k]) for k in _CARRIED}
+        carried = {**task_fields(t), **{k: nullable(t[k]) for k in _CARRIED}}
         content = {"verdict": verdict["verdict"], "verifier": verdict["verifier"]}
         rows.append(scope.derive(t, content, {**carried, **verdict, "judge_score": score}))
     return frame(rows, schemas.VERIFIED_TRACES)

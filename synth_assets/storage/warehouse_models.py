@@ -17,7 +17,12 @@ from synth_assets.storage.sql_files import SQL_DIR, SqlModel, load_models
 from synth_assets.verify import verdicts
 
 # Tables outside the pipeline whose rows are lineage roots.
-ROOTS: tuple[tuple[str, dg.TableSchema], ...] = (("human_seeds", schemas.HUMAN_SEEDS),)
+ROOTS: tuple[tuple[str, dg.TableSchema], ...] = (
+    ("human_seeds", schemas.HUMAN_SEEDS),
+    ("personas", schemas.PERSONAS),
+    ("curriculum", schemas.CURRICULUM),
+    ("code_snippets", schemas.CODE_SNIPPETS),
+)
 _NODE_COLUMNS = ("instruction", "response", "verdict", "verifier", "drop_reason")
 
 

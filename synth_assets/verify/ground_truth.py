@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from synth_assets.verify.code_tests import check_code
 from synth_assets.verify.constraints import constraint_failures, parse_spec
+from synth_assets.verify.execution_output import check_execution_output
 from synth_assets.verify.math_answers import check_math_answer
 from synth_assets.verify.printable import printable
 from synth_assets.verify.sandbox import SandboxPolicy
@@ -79,6 +80,13 @@ def _check_constraints(
     return GroundTruthVerdict("passed", "constraints", None, f"{len(spec.constraints)} constraints met: {met}")
 
 
+def _check_output(instruction: str, response: str, reference: str, policy: SandboxPolicy | None) -> GroundTruthVerdict:
+    """The value the answer names against the value running the call gave (see execution_output)."""
+    o = check_execution_output(response, reference)
+    verdict = "passed" if o.passed else ("no_answer" if o.extracted is None else "failed")
+    return GroundTruthVerdict(verdict, "execution_output", o.extracted, o.reason)
+
+
 @dataclass(frozen=True)
 class GroundTruthVerifier:
     family: str  # the task family it checks
@@ -93,6 +101,7 @@ GROUND_TRUTH: dict[str, GroundTruthVerifier] = {
         GroundTruthVerifier("math", "math_reference", _check_math),
         GroundTruthVerifier("code", "unit_tests", _check_code, runs_code=True),
         GroundTruthVerifier("general", "constraints", _check_constraints),
+        GroundTruthVerifier("code_output", "execution_output", _check_output),
     )
 }
 GROUND_TRUTH_NAMES: tuple[str, ...] = tuple(v.name for v in GROUND_TRUTH.values())

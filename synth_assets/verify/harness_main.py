@@ -103,13 +103,18 @@ def _failure_line(exc, test_source):
     return ""
 
 
-def run(spec, candidate):
+def loaded(candidate):
+    """The candidate's first line says whether its program loaded."""
     hello = json.loads(candidate.read_line())
     if "load_error" in hello:
         error = hello["load_error"]
         if "sandbox:" in error:
             raise RewardHacking(f"tried a blocked action: {error}")
         raise CandidateError("loading the program: " + error)
+
+
+def run(spec, candidate):
+    loaded(candidate)
     namespace = {"__name__": "__harness__"}
     exec(compile(spec["prompt"], "<prompt>", "exec"), namespace)  # helpers the tests use (HumanEval)
     namespace[spec["entry_point"]] = candidate  # some tests call the function by its name
@@ -170,9 +175,14 @@ def main():
     resource.setrlimit(resource.RLIMIT_CPU, (spec["cpu_s"], spec["cpu_s"] + 1))
     candidate = Candidate(spec["entry_point"], int(sys.argv[1]), int(sys.argv[2]))
     try:
-        compared = run(spec, candidate)
-        extra = f", and agreed with the reference on {compared} more inputs" if compared else ""
-        verdict = {"status": "passed", "reason": "all tests passed" + extra}
+        if spec.get("evaluate"):  # no tests: what does the call return? (code-grounded questions)
+            loaded(candidate)
+            value = candidate()
+            verdict = {"status": "passed", "reason": "returned a value", "value": repr(value)}
+        else:
+            compared = run(spec, candidate)
+            extra = f", and agreed with the reference on {compared} more inputs" if compared else ""
+            verdict = {"status": "passed", "reason": "all tests passed" + extra}
     except Differs as exc:
         verdict = {"status": "failed", "reason": f"passed its tests but differs: {exc}"[:400]}
     except RewardHacking as exc:

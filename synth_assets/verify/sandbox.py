@@ -78,6 +78,7 @@ class TestOutcome:
     isolation: str
     stdout: str = ""
     stderr: str = ""
+    value: str | None = None  # `evaluate`: the repr of what the call returned (plain data only)
 
     @property
     def passed(self) -> bool:
@@ -260,11 +261,25 @@ def run_tests(
     `prompt` (helpers the tests use) in the harness, and the `reference_solution` too when there
     is one: the candidate must then also agree with it beyond the tests (`differential`)."""
     limits, policy = limits or SandboxLimits(), policy or SandboxPolicy()
+    spec = {"prompt": prompt, "test": test, "entry_point": entry_point, "reference_solution": reference_solution}
+    return _run(program, spec, limits, policy)
+
+
+def evaluate(
+    program: str, entry_point: str, limits: SandboxLimits | None = None, policy: SandboxPolicy | None = None
+) -> TestOutcome:
+    """`entry_point()` of `program`, called in the sandbox: `value` is the repr of what it returned
+    (built by the harness from plain data, so an object cannot choose its own repr), or None when
+    it raised, looped past the limits, or returned something that is not plain data."""
+    spec = {"prompt": "", "test": "", "entry_point": entry_point, "evaluate": True}
+    return _run(program, spec, limits or SandboxLimits(), policy or SandboxPolicy())
+
+
+def _run(program: str, spec: dict, limits: SandboxLimits, policy: SandboxPolicy) -> TestOutcome:
     iso = isolation()
     if not iso.available and not (policy.allow_weak_isolation and iso.permanent):
         transient = "" if iso.permanent else " (a passing failure: asked again in a few seconds)"
         return TestOutcome("unavailable", f"not run: {iso.description}{transient}", 0.0, "none")
-    spec = {"prompt": prompt, "test": test, "entry_point": entry_point, "reference_solution": reference_solution}
     try:
         tmp = Path(tempfile.mkdtemp(prefix="sandbox-"))
     except OSError as exc:
@@ -387,10 +402,11 @@ def _outcome(streams: _Streams, seconds: float, isolation: str, limits: SandboxL
     stdout = printable(streams.kept["stdout"].decode(errors="replace"), limits.output_bytes)
     stderr = printable(streams.kept["stderr"].decode(errors="replace"), limits.output_bytes)
 
-    def result(status: Status, reason: str) -> TestOutcome:
+    def result(status: Status, reason: str, value: str | None = None) -> TestOutcome:
         if memory and ("killed" in memory or "limit reached" in memory) and status != "passed":
             reason = f"{reason} ({memory})"
-        return TestOutcome(status, printable(reason, 1_000), seconds, isolation, stdout, stderr)
+        shown = printable(value, limits.output_bytes) if value is not None else None
+        return TestOutcome(status, printable(reason, 1_000), seconds, isolation, stdout, stderr, shown)
 
     if streams.flood:
         return result("reward_hacking", f"output flood: over {limits.flood_bytes:,} bytes on stdout/stderr")
@@ -401,7 +417,7 @@ def _outcome(streams: _Streams, seconds: float, isolation: str, limits: SandboxL
         harness_error = (streams.kept["harness"].decode(errors="replace").strip().splitlines() or ["no verdict"])[-1]
         return result("error", f"the harness ended without a verdict: {harness_error[:200]}")
     verdict = json.loads(lines[-1])
-    return result(verdict["status"], verdict["reason"])
+    return result(verdict["status"], verdict["reason"], verdict.get("value"))
 
 
 def _harness_python() -> str:

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from synth_assets.config.experiments import ConfigError, load_experiments, parse_experiments
+from synth_assets.generate.recipes.registry import RECIPES
 from synth_assets_tests.support.paths import PROJECT_DATA
 
 
@@ -10,7 +11,10 @@ def test_project_config_loads_with_the_required_regimes() -> None:
     exps = load_experiments(PROJECT_DATA / "experiments.yaml")
     regimes = {e.regime for e in exps.experiments}
     assert {"replace", "accumulate"} <= regimes
-    assert all(e.rounds >= 3 for e in exps.experiments)
+    regime_runs = [e for e in exps.experiments if set(e.recipes) == {"self_instruct"}]
+    assert all(e.rounds >= 3 for e in regime_runs)  # enough rounds for a collapse curve
+    used = {name for e in exps.experiments for name in e.recipes}
+    assert used == set(RECIPES)  # the default run shows every recipe
 
 
 def test_defaults_merge_into_each_experiment_and_experiment_values_win() -> None:

@@ -176,3 +176,27 @@ def test_code_that_gamed_its_tests_is_dropped_as_reward_hacking() -> None:
     assert out["drop_reason"].tolist() == ["reward_hacking", "verification"]
     assert out.loc[0, "drop_detail"] == evidence
     assert funnel_counts(out)["dropped:reward_hacking"] == 1
+
+
+LONG_ANSWER = " ".join(
+    f"{w} {n}"
+    for n, w in enumerate("apology custom greeting bow gesture tone formal casual regional phrase".split() * 5)
+)
+
+
+def test_a_response_that_gives_up_is_dropped_saying_what_it_said() -> None:
+    """Evol-Instruct's rules on responses: an apology in under 80 words, or only stop words."""
+    rows = pd.DataFrame(
+        [
+            _trace("t1", "Write a sonnet about a ledger", "I'm sorry, but I cannot write that sonnet."),
+            _trace("t2", "Describe a glacier in spring", "It is the of and it, so."),
+            _trace("t3", "Explain why a river bends", "Water erodes the outer bank, so a river bends more."),
+            _trace("t4", "Say sorry in three languages", "Sorry, perdón, Entschuldigung. " + LONG_ANSWER),
+        ]
+    )
+    out = run_funnel(rows, pool_of("Name a colour you like best"), cfg=_cfg())
+    assert out["drop_reason"].tolist() == ["gives_up", "gives_up", None, None]
+    assert out["drop_detail"].tolist()[:2] == [
+        "gives up: 'sorry' in a response of 8 words",
+        "only punctuation and stop words",
+    ]

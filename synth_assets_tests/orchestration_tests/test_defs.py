@@ -23,7 +23,17 @@ def test_code_location_loads_every_stage() -> None:
     sql_models = {m.name for m in all_models()}
     collapse = {"student_model", "collapse_metrics", "collapse_report"}
     exports = {"preference_pairs", "training_files"}
-    assert keys == {"human_seeds", "heldout_human", *STAGES, *collapse, *exports, *sql_models}
+    assert keys == {
+        "human_seeds",
+        "heldout_human",
+        "personas",
+        "curriculum",
+        "code_snippets",
+        *STAGES,
+        *collapse,
+        *exports,
+        *sql_models,
+    }
 
 
 def test_jobs_and_partitions() -> None:

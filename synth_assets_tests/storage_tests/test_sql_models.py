@@ -4,10 +4,11 @@ import dagster as dg
 import pytest
 
 from synth_assets.filters.funnel import STEP_NAMES
+from synth_assets.generate.recipes.registry import RECIPE_INPUTS
 from synth_assets.orchestration.assets.sql_models import build_sql_assets
 from synth_assets.stages.registry import STAGES
 from synth_assets.storage.sql_files import parse_model
-from synth_assets.storage.warehouse_models import all_models
+from synth_assets.storage.warehouse_models import ROOTS, all_models
 
 
 def test_project_models_and_their_derived_dependencies() -> None:
@@ -22,10 +23,13 @@ def test_project_models_and_their_derived_dependencies() -> None:
 
 
 def test_generated_models_follow_the_registries() -> None:
-    """Every stage is a lineage node and every funnel step a rollup column, with no SQL edited."""
+    """Every stage and every lineage root (the human inputs) is a lineage node, and every funnel
+    step a rollup column, with no SQL edited."""
     models = {m.name: m for m in all_models()}
-    assert set(models["lineage_nodes"].deps) == {"human_seeds", *STAGES}
-    assert models["lineage_nodes"].sql.count("union all") == len(STAGES)
+    roots = {name for name, _ in ROOTS}
+    assert roots == {"human_seeds", *RECIPE_INPUTS}
+    assert set(models["lineage_nodes"].deps) == {*roots, *STAGES}
+    assert models["lineage_nodes"].sql.count("union all") == len(roots) + len(STAGES) - 1
     rollup = models["funnel_rollup"].sql
     assert [line.split(" as ")[-1].rstrip(",") for line in rollup.splitlines() if "drop_reason =" in line] == list(
         STEP_NAMES

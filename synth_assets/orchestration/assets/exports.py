@@ -96,7 +96,14 @@ def card_facts(
         funnel=funnel_counts(filtered) if len(filtered) else {},
         verification=verification_stats(verified) if len(verified) else {},
         collapse=collapse,
+        recipes=_recipe_counts(final_mix),
     )
+
+
+def _recipe_counts(final_mix: pd.DataFrame) -> dict[str, int]:
+    if "recipe" not in final_mix or final_mix.empty:
+        return {}
+    return {str(k): int(v) for k, v in final_mix["recipe"].fillna("unknown").value_counts().sort_index().items()}
 
 
 def partition_lineage(conn, experiment: str, round_: int) -> dict[str, int]:

@@ -3,6 +3,7 @@
 import dagster as dg
 import pandas as pd
 
+from synth_assets.core.rows import content_hash
 from synth_assets.orchestration.assets.metadata import (
     DATA_VERSION_TAG,
     OWNERS,
@@ -11,13 +12,17 @@ from synth_assets.orchestration.assets.metadata import (
     table_metadata,
 )
 from synth_assets.orchestration.resources.pipeline_config import PipelineConfig
+from synth_assets.seeds.code_snippets import python_version
 from synth_assets.seeds.fingerprint import fingerprint
-from synth_assets.seeds.human_pool import human_rows
+from synth_assets.seeds.human_pool import code_snippet_rows, curriculum_rows, human_rows, persona_rows
 from synth_assets.stages import schemas
 
 # The loaders' code; the files' content is the data version (see `_result`).
 LOADER_VERSION = source_version(
-    "synth_assets.seeds.human_pool", "synth_assets.seeds.loaders", "synth_assets.seeds.humaneval"
+    "synth_assets.seeds.human_pool",
+    "synth_assets.seeds.loaders",
+    "synth_assets.seeds.humaneval",
+    "synth_assets.seeds.code_snippets",
 )
 
 HUMANEVAL_SEEDS = 20  # code tasks in the pool; each costs a sandboxed test run per trace
@@ -71,3 +76,32 @@ def heldout_human(context: dg.AssetExecutionContext, pipeline_config: PipelineCo
     if overlap:
         raise dg.Failure(f"{len(overlap)} held-out task(s) also appear in the seeds, e.g. {sorted(overlap)[0]!r}")
     return _result(held, pipeline_config)
+
+
+@_human_asset(schemas.PERSONAS)
+def personas(context: dg.AssetExecutionContext, pipeline_config: PipelineConfig) -> dg.Output:
+    """Who the `persona` recipe writes tasks as (Persona Hub's idea, Ge et al. 2024; authored for
+    this project by scripts/author_personas.py): a versioned input, like the seeds, and a lineage
+    root of every task written as one of them."""
+    rows = persona_rows(pipeline_config.seeds_dir, context.run.run_id)
+    version = fingerprint(pipeline_config.seeds_dir, pipeline_config.heldout_dir)
+    return dg.Output(rows, tags={DATA_VERSION_TAG: version}, metadata=table_metadata(rows))
+
+
+@_human_asset(schemas.CURRICULUM)
+def curriculum(context: dg.AssetExecutionContext, pipeline_config: PipelineConfig) -> dg.Output:
+    """The `curriculum` recipe's ladder (data/seeds/curriculum.yaml): every topic of every subject
+    at every level, each row the lineage root of the lessons and exercises written for it."""
+    rows = curriculum_rows(pipeline_config.seeds_dir, context.run.run_id)
+    version = fingerprint(pipeline_config.seeds_dir, pipeline_config.heldout_dir)
+    return dg.Output(rows, tags={DATA_VERSION_TAG: version}, metadata=table_metadata(rows))
+
+
+@_human_asset(schemas.CODE_SNIPPETS)
+def code_snippets(context: dg.AssetExecutionContext) -> dg.Output:
+    """Functions of the Python standard library of the interpreter that runs the pipeline (human
+    code on every machine, no download), with file and line: what the `code_grounded` recipe asks
+    about, and the lineage root of those questions. Versioned by the interpreter and the source."""
+    rows = code_snippet_rows(context.run.run_id)
+    version = content_hash(python_version(), sorted(rows["id"]), length=16)
+    return dg.Output(rows, tags={DATA_VERSION_TAG: version}, metadata=table_metadata(rows))

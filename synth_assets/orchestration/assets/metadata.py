@@ -20,7 +20,7 @@ OWNERS = ["team:synthetic-data"]
 # fingerprint, a student's weights). A tag, not `Output(data_version=...)`, which is in beta.
 DATA_VERSION_TAG = "dagster/data_version"
 PREVIEW_ROWS = 8
-PREVIEW_COLUMNS = ("id", "origin", "family", "instruction", "response", "verdict", "drop_reason")
+PREVIEW_COLUMNS = ("id", "origin", "family", "recipe", "instruction", "response", "verdict", "drop_reason", "persona")
 _CELL = 80
 
 

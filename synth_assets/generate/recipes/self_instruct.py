@@ -1,0 +1,53 @@
+"""Self-Instruct (Wang et al. 2022): numbered pool tasks, the model continues the list, the new
+items are the tasks. Waves of calls until the target or `MAX_WAVES`; each call has its own seeded
+example sample, so the result does not depend on how calls are scheduled."""
+
+from __future__ import annotations
+
+import math
+
+from synth_assets.core.seeding import derived_rng, derived_seed
+from synth_assets.generate.recipes.base import Draft, Recipe, RecipeContext, call_failure
+from synth_assets.generate.roles import with_role
+from synth_assets.generate.self_instruct import InContextExample, build_request, parse_continuation
+from synth_assets.llm.base import GenerationRequest
+
+NAME = "self_instruct"
+ITEMS_PER_CALL_GUESS = 4
+MAX_WAVES = 3
+
+
+def write(ctx: RecipeContext, target: int) -> list[Draft]:
+    out: list[Draft] = []
+    call_index = tasks = 0
+    for _wave in range(MAX_WAVES):
+        missing = target - tasks
+        if missing <= 0:
+            break
+        calls = [_call(ctx, call_index + i) for i in range(math.ceil(missing / ITEMS_PER_CALL_GUESS))]
+        call_index += len(calls)
+        results = ctx.generator.generate([r for _, r in calls], ctx.progress)
+        for (shots, request), result in zip(calls, results, strict=True):
+            parents = tuple(s.id for s in shots)
+            items = parse_continuation(result, len(shots) + 1, ctx.generator.raw_continuation) if result.ok else []
+            if not items:
+                out.append(call_failure(NAME, ctx.family, parents, request.prompt, result, "no numbered item"))
+                continue
+            for item in items:
+                if tasks < target and ctx.accept(item):
+                    out.append(Draft(NAME, ctx.family, item, parents, request.prompt))
+                    tasks += 1
+    return out
+
+
+def _call(ctx: RecipeContext, index: int) -> tuple[list[InContextExample], GenerationRequest]:
+    exp, cfg = ctx.exp, ctx.exp.generator
+    shots = derived_rng(exp.seed, ctx.round_, ctx.family, index).sample(
+        ctx.examples, min(exp.sizes.in_context_examples, len(ctx.examples))
+    )
+    seed = derived_seed(exp.seed + cfg.seed, ctx.round_, ctx.family, index, "gen")
+    request = build_request(ctx.family, shots, cfg.instruction_max_tokens, cfg.temperature, cfg.top_p, seed)
+    return shots, with_role(request, cfg)
+
+
+RECIPE = Recipe(NAME, "new tasks by continuing a numbered list of pool tasks", ("general", "math"), write)

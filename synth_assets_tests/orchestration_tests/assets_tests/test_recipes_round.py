@@ -1,0 +1,88 @@
+"""Recipes through the real asset graph (OpenAI SDK, loopback server): a round whose general
+tasks are split between Self-Instruct, two-step Evol-Instruct chains and personas passes its
+blocking check (an evolved task's parent is a row of the same table, a persona task's a row of
+`personas`), reports tasks per recipe, carries each row's recipe downstream, and `synth audit`
+walks a second-level evolution back through the first level to the human seed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+from typer.testing import CliRunner
+
+from synth_assets.cli import app
+from synth_assets.generate.recipes.registry import RECIPES
+from synth_assets.stages.registry import STAGES
+from synth_assets.storage.previous_round import partition_key
+from synth_assets.storage.warehouse_file import open_warehouse
+from synth_assets_tests.conftest import TINY
+from synth_assets_tests.generate_tests.test_code_grounded import coder
+from synth_assets_tests.generate_tests.test_recipes import evolver, textbook
+from synth_assets_tests.orchestration_tests.assets_tests.graph import Graph
+from synth_assets_tests.orchestration_tests.assets_tests.test_remote_generator import KEY, _metadata, responder
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer
+
+pytestmark = pytest.mark.slow
+
+
+def every(prompt: str, params: dict[str, Any]) -> str:
+    if "Given task:" in prompt:
+        return evolver(prompt, params)
+    if prompt.endswith("Lesson:"):
+        return textbook(prompt, params)
+    if "from Python's" in prompt:
+        return coder(prompt, params)
+    return responder(prompt, params)
+
+
+def test_a_round_of_every_recipe_audits_an_evolution_back_to_its_seed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    with LoopbackLLMServer(responder=every) as server:
+        generator = {"backend": "openai", "model": "gpt-test", "base_url": f"{server.url}/v1"}
+        experiment = {
+            "name": "mix",
+            "regime": "accumulate",
+            "generator": generator,
+            "sizes": {**TINY["defaults"]["sizes"], "instructions_per_round": 12},
+            "code_grounded": {"execution_share": 1.0},
+            "recipes": dict.fromkeys(RECIPES, 1.0),
+            "evol_instruct": {"depth": 2, "in_breadth_share": 0.0},
+            "verify": {"constraint_share": 0},
+        }
+        graph = Graph(tmp_path, {**TINY, "experiments": [experiment]}, env={"OPENAI_API_KEY": KEY})
+        assert graph.materialize("human_data").success
+        result = graph.materialize_keys(list(STAGES), partition_key("mix", 0))
+    assert result.success
+    [check] = [e for e in result.get_asset_check_evaluations() if e.asset_key == dg.AssetKey("generated_instructions")]
+    assert check.passed  # parents found upstream, including rows of the same partition
+    assert _metadata(result)["generated_instructions"]["tasks_by_recipe"]  # shown as a table in the UI
+
+    assert graph.materialize_keys(["recipe_summary"]).success
+    with open_warehouse(graph.settings.warehouse) as conn:
+        tasks = conn.execute(
+            "select id, parent_ids, recipe, recipe_params from main.generated_instructions where failure is null"
+        ).fetchdf()
+        traced = conn.execute("select distinct recipe from main.cot_traces").fetchdf()["recipe"]
+        per_recipe = conn.execute("select * from main.recipe_summary").fetchdf().set_index("recipe")
+        unnamed = conn.execute("select count(*) from main.final_mix where recipe is null").fetchone()[0]
+    assert set(tasks["recipe"]) == set(RECIPES)
+    assert set(RECIPES) <= set(traced)  # the recipe travels with the task
+    assert unnamed == 0 and per_recipe.loc["human", "in_mix"] > 0  # down to the mix, human rows too
+    assert (per_recipe.loc[list(RECIPES), ["tasks", "traces"]] > 0).all().all()
+    depth = tasks["recipe_params"].map(lambda p: json.loads(p).get("depth", 0) if p else 0)
+    second = tasks[depth == 2].iloc[0]
+    [first] = second["parent_ids"]
+
+    env = {"SYNTH_DATA_DIR": str(graph.settings.data_dir), "DAGSTER_HOME": str(tmp_path / "home")}
+    audit = CliRunner().invoke(app, ["audit", second["id"], "--json"], env=env)
+    assert audit.exit_code == 0, audit.output
+    chain = json.loads(audit.output)
+    stages = {r["id"]: r["stage"] for r in chain}
+    assert stages[first] == "generated_instructions"  # the level-1 evolution
+    assert "human_seeds" in stages.values()  # and through the pool, the human seed
