@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -27,7 +28,9 @@ from synth_assets.llm.session import GenerationSession
 from synth_assets.seeds.human_pool import code_snippet_rows, curriculum_rows, human_rows, persona_rows
 from synth_assets.stages.generated_instructions import generate_instructions
 from synth_assets.stages.row_frames import RowScope
-from synth_assets_tests.support.paths import PROJECT_DATA
+
+MIN_MEASURED = 10
+PROJECT_DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def measures(texts: list[str], embed) -> dict[str, float]:
@@ -70,14 +73,16 @@ def main() -> None:
             df, _ = generate_instructions(pool, exp, RowScope("generated_instructions", "bench", 0, "bench"), session,
                                           inputs=inputs)  # fmt: skip
         written[name] = (df[df["failure"].isna()]["instruction"].tolist(), round(time.monotonic() - start, 1))
-    # Vendi and distinct-n depend on how many texts there are: every set is measured at one size.
-    size = min(len(texts) for texts, _ in written.values())
+    # Vendi and distinct-n depend on how many texts there are: every set is measured at one size,
+    # the smallest among the recipes that wrote at least MIN_MEASURED tasks (the others are listed
+    # with what they wrote and no measures).
+    enough = {name: texts for name, (texts, _) in written.items() if len(texts) >= MIN_MEASURED}
+    size = min(len(texts) for texts in enough.values())
     embed = embedder()
-    rows = [
-        {"recipe": name, "written": len(texts), **measures(random.Random(args.seed).sample(texts, size), embed),
-         "seconds": seconds}
-        for name, (texts, seconds) in written.items()
-    ]  # fmt: skip
+    rows = []
+    for name, (texts, seconds) in written.items():
+        measured = measures(random.Random(args.seed).sample(texts, size), embed) if name in enough else {}
+        rows.append({"recipe": name, "written": len(texts), **measured, "seconds": seconds})
     table = pd.DataFrame(rows)
     base = float(table.loc[table["recipe"] == "self_instruct", "vendi"].iloc[0])
     table["vendi_vs_self_instruct"] = (table["vendi"] / base).round(2)

@@ -65,7 +65,7 @@ def counts_table(counts: Mapping[str, Any], key: str = "what", value: str = "row
 def table_metadata(df: pd.DataFrame) -> dict[str, Any]:
     cols = [c for c in PREVIEW_COLUMNS if c in df.columns]
     by_origin = df["origin"].value_counts().to_dict() if "origin" in df.columns else {}
-    return {
+    out = {
         "dagster/row_count": dg.MetadataValue.int(len(df)),
         "rows": dg.MetadataValue.int(len(df)),
         "by_origin": dg.MetadataValue.md(
@@ -73,6 +73,10 @@ def table_metadata(df: pd.DataFrame) -> dict[str, Any]:
         ),
         "preview": dg.MetadataValue.md(markdown_table(df, cols)),
     }
+    if "recipe" in df.columns:  # how the rows' tasks were made, on every table that carries tasks
+        by_recipe = df["recipe"].fillna("unknown").value_counts().sort_index().to_dict()
+        out["by_recipe"] = dg.MetadataValue.md(counts_table(by_recipe, "recipe"))
+    return out
 
 
 def progress_logger(context: dg.AssetExecutionContext, what: str, every: float = 0.1):

@@ -61,7 +61,9 @@ def test_a_round_of_every_recipe_audits_an_evolution_back_to_its_seed(
     assert result.success
     [check] = [e for e in result.get_asset_check_evaluations() if e.asset_key == dg.AssetKey("generated_instructions")]
     assert check.passed  # parents found upstream, including rows of the same partition
-    assert _metadata(result)["generated_instructions"]["tasks_by_recipe"]  # shown as a table in the UI
+    meta = _metadata(result)
+    assert meta["generated_instructions"]["tasks_by_recipe"]  # shown as a table in the UI
+    assert all(f"| {name} |" in meta["cot_traces"]["by_recipe"] for name in RECIPES)  # on every task table
 
     assert graph.materialize_keys(["recipe_summary"]).success
     with open_warehouse(graph.settings.warehouse) as conn:
