@@ -76,6 +76,15 @@ class RecipeContext:
         return True
 
 
+def input_records(df: pd.DataFrame | None, columns: list[str], order: list[str] | None = None) -> list[tuple]:
+    """An input table's rows as tuples of `columns` (sorted by `order`, stably); none when the
+    experiment's stage was not given the table."""
+    if df is None or df.empty:
+        return []
+    rows = df.sort_values(order, kind="stable") if order else df
+    return list(rows[columns].itertuples(index=False, name=None))
+
+
 def call_failure(
     recipe: str,
     family: str,

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from synth_assets.core.seeding import derived_rng, derived_seed
-from synth_assets.generate.recipes.base import Draft, Recipe, RecipeContext, call_failure
+from synth_assets.generate.recipes.base import Draft, Recipe, RecipeContext, call_failure, input_records
 from synth_assets.generate.roles import with_role
 from synth_assets.llm.base import GenerationRequest
 from synth_assets.verify.sandbox import SandboxLimits, SandboxPolicy, evaluate
@@ -43,10 +43,8 @@ class Snippet:
 
 
 def snippets_of(df: pd.DataFrame | None) -> list[Snippet]:
-    if df is None or df.empty:
-        return []
-    cols = ["id", "module", "function", "file", "line", "source"]
-    return [Snippet(r, m, f, file, int(line), s) for r, m, f, file, line, s in df[cols].itertuples(index=False)]
+    records = input_records(df, ["id", "module", "function", "file", "line", "source"])
+    return [Snippet(r, m, f, file, int(line), s) for r, m, f, file, line, s in records]
 
 
 def _shown(s: Snippet) -> str:

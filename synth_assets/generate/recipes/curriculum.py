@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from synth_assets.core.seeding import derived_seed
-from synth_assets.generate.recipes.base import Draft, Recipe, RecipeContext, call_failure
+from synth_assets.generate.recipes.base import Draft, Recipe, RecipeContext, call_failure, input_records
 from synth_assets.generate.roles import with_role
 from synth_assets.llm.base import GenerationRequest
 
@@ -59,11 +59,8 @@ class Rung:
 
 def ladder(df: pd.DataFrame | None) -> list[Rung]:
     """The `curriculum` input's rows, lowest level first (then by subject and topic)."""
-    if df is None or df.empty:
-        return []
-    rows = df.sort_values(["level", "source_ref"], kind="stable")
-    cols = ["id", "subject", "topic", "level", "level_name"]
-    return [Rung(r, s, t, int(level), name) for r, s, t, level, name in rows[cols].itertuples(index=False)]
+    records = input_records(df, ["id", "subject", "topic", "level", "level_name"], order=["level", "source_ref"])
+    return [Rung(r, s, t, int(level), name) for r, s, t, level, name in records]
 
 
 def build_prompt(rung: Rung) -> str:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from synth_assets.core.rows import content_hash
 from synth_assets.core.seeding import derived_rng, derived_seed
-from synth_assets.generate.recipes.base import Draft, PersonaRow, Recipe, RecipeContext, call_failure
+from synth_assets.generate.recipes.base import Draft, PersonaRow, Recipe, RecipeContext, call_failure, input_records
 from synth_assets.generate.roles import with_role
 from synth_assets.generate.self_instruct import CHAT_SYSTEM, InContextExample, parse_continuation
 from synth_assets.llm.base import GenerationRequest
@@ -87,9 +87,7 @@ def write(ctx: RecipeContext, target: int) -> list[Draft]:
 
 def personas_of(df: pd.DataFrame | None) -> list[PersonaRow]:
     """The `personas` input as personas: the file's id, the text, the row for lineage."""
-    if df is None or df.empty:
-        return []
-    records = df[["id", "persona", "source_ref"]].itertuples(index=False)
+    records = input_records(df, ["id", "persona", "source_ref"])
     return [PersonaRow(ref.rsplit("#", 1)[-1], text, row_id) for row_id, text, ref in records]
 
 

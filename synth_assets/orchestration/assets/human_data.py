@@ -36,15 +36,17 @@ def _task_keys(df: pd.DataFrame) -> set[tuple[str, str]]:
 
 def _result(df: pd.DataFrame, pipeline_config: PipelineConfig) -> dg.Output:
     by_type = df.groupby(["family", "task_type"]).size().to_dict()
-    version = fingerprint(pipeline_config.seeds_dir, pipeline_config.heldout_dir)
-    return dg.Output(
-        df,
-        tags={DATA_VERSION_TAG: version},
-        metadata={
-            **table_metadata(df),
-            "by_task_type": dg.MetadataValue.md(counts_table({f"{f}/{t}": n for (f, t), n in by_type.items()}, "type")),
-        },
-    )
+    types = counts_table({f"{f}/{t}": n for (f, t), n in by_type.items()}, "type")
+    return _versioned(df, _files_version(pipeline_config), by_task_type=dg.MetadataValue.md(types))
+
+
+def _files_version(pipeline_config: PipelineConfig) -> str:
+    """The human files' content (seeds, held-out, personas, curriculum): their data version."""
+    return fingerprint(pipeline_config.seeds_dir, pipeline_config.heldout_dir)
+
+
+def _versioned(rows: pd.DataFrame, version: str, **metadata: dg.MetadataValue) -> dg.Output:
+    return dg.Output(rows, tags={DATA_VERSION_TAG: version}, metadata={**table_metadata(rows), **metadata})
 
 
 def _human_asset(schema: dg.TableSchema):
@@ -83,9 +85,7 @@ def personas(context: dg.AssetExecutionContext, pipeline_config: PipelineConfig)
     """Who the `persona` recipe writes tasks as (Persona Hub's idea, Ge et al. 2024; authored for
     this project by scripts/author_personas.py): a versioned input, like the seeds, and a lineage
     root of every task written as one of them."""
-    rows = persona_rows(pipeline_config.seeds_dir, context.run.run_id)
-    version = fingerprint(pipeline_config.seeds_dir, pipeline_config.heldout_dir)
-    return dg.Output(rows, tags={DATA_VERSION_TAG: version}, metadata=table_metadata(rows))
+    return _versioned(persona_rows(pipeline_config.seeds_dir, context.run.run_id), _files_version(pipeline_config))
 
 
 @_human_asset(schemas.CURRICULUM)
@@ -93,8 +93,7 @@ def curriculum(context: dg.AssetExecutionContext, pipeline_config: PipelineConfi
     """The `curriculum` recipe's ladder (data/seeds/curriculum.yaml): every topic of every subject
     at every level, each row the lineage root of the lessons and exercises written for it."""
     rows = curriculum_rows(pipeline_config.seeds_dir, context.run.run_id)
-    version = fingerprint(pipeline_config.seeds_dir, pipeline_config.heldout_dir)
-    return dg.Output(rows, tags={DATA_VERSION_TAG: version}, metadata=table_metadata(rows))
+    return _versioned(rows, _files_version(pipeline_config))
 
 
 @_human_asset(schemas.CODE_SNIPPETS)
@@ -103,5 +102,4 @@ def code_snippets(context: dg.AssetExecutionContext) -> dg.Output:
     code on every machine, no download), with file and line: what the `code_grounded` recipe asks
     about, and the lineage root of those questions. Versioned by the interpreter and the source."""
     rows = code_snippet_rows(context.run.run_id)
-    version = content_hash(python_version(), sorted(rows["id"]), length=16)
-    return dg.Output(rows, tags={DATA_VERSION_TAG: version}, metadata=table_metadata(rows))
+    return _versioned(rows, content_hash(python_version(), sorted(rows["id"]), length=16))
