@@ -25,7 +25,7 @@ from synth_assets.embed.models import embedder
 from synth_assets.generate.recipes.registry import RECIPES
 from synth_assets.llm.backends import BACKENDS, Build, Machine
 from synth_assets.llm.session import GenerationSession
-from synth_assets.seeds.human_pool import code_snippet_rows, curriculum_rows, human_rows, persona_rows
+from synth_assets.seeds.human_pool import human_rows, recipe_input_rows
 from synth_assets.stages.generated_instructions import generate_instructions
 from synth_assets.stages.row_frames import RowScope
 
@@ -50,11 +50,7 @@ def main() -> None:
     args = parser.parse_args()
     seeds = PROJECT_DATA / "seeds"
     pool = human_rows(seeds, "bench", "human_seeds")
-    inputs = {
-        "personas": persona_rows(seeds, "bench"),
-        "curriculum": curriculum_rows(seeds, "bench"),
-        "code_snippets": code_snippet_rows("bench"),
-    }
+    inputs = recipe_input_rows(seeds, "bench")
     general = pool[pool["family"] == "general"]
     written = {"human seeds (general)": (general["instruction"].tolist(), 0.0)}
     for name in RECIPES:

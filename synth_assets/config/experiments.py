@@ -62,6 +62,13 @@ class BackendConfig(EndpointConfig):
     seed: int = Field(0, description="added to the experiment seed for this role's requests")
     batch: bool = Field(False, description="use the provider's batch API (half price, results within 24 h)")
     poll_interval_s: float = Field(30.0, gt=0, le=3600, description="first wait between batch polls; grows 1.5x")
+    structured_output: bool | Literal["auto"] = Field(
+        "auto",
+        description="ask for JSON matching a schema wherever a stage parses the answer (a grammar on llama.cpp, "
+        "a strict json_schema on OpenAI-compatible endpoints, a forced tool on Anthropic); 'auto': so, except "
+        "that a local model continues a numbered list of tasks instead (it writes more tasks that way); false: "
+        "free text read by patterns everywhere",
+    )
 
     @field_validator("backend")
     @classmethod

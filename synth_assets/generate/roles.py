@@ -5,10 +5,21 @@ from __future__ import annotations
 from dataclasses import replace
 
 from synth_assets.config.experiments import BackendConfig
-from synth_assets.llm.base import GenerationRequest
+from synth_assets.llm.base import GenerationRequest, TextGenerator
 
 
 def with_role(request: GenerationRequest, cfg: BackendConfig, sample_index: int = 0) -> GenerationRequest:
     """The configured system prompt replaces the stage's own; `sample_index` keeps the k samples
     of one prompt apart in the cache even on APIs that ignore seeds."""
     return replace(request, system=cfg.system_prompt or request.system, sample_index=sample_index)
+
+
+def structured(generator: TextGenerator, cfg: BackendConfig, task_list: bool = False) -> bool:
+    """Ask this role for JSON? When its config wants it and its backend can be held to a schema
+    (an n-gram student cannot: it is asked in free text). With `structured_output: auto`, a list
+    of new tasks from a model that continues raw text is not: measured on the embedded model
+    (`bench/structured_output_bench.py`), the numbered list it continues gave more tasks in fewer
+    calls than the JSON list it was held to."""
+    if not generator.structured_output or cfg.structured_output is False:
+        return False
+    return not (task_list and cfg.structured_output == "auto" and generator.raw_continuation)

@@ -1,22 +1,30 @@
 """Self-Instruct task generation (Wang et al., 2022): show numbered in-context tasks, let the
 model continue the list, parse the new items.
 
-The prompt is the reference implementation's raw-text format ("Come up with a series of
-tasks:"), which small instruct models continue far more faithfully than a chat request.
+Free text: the reference implementation's raw-text format ("Come up with a series of tasks:"),
+which small instruct models continue far more faithfully than a chat request. Structured: the
+pool tasks shown as the JSON the answer must be (`{"tasks": [...]}`), the new ones asked for in
+that form; the schema caps the list, so nothing needs cutting or renumbering.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
 from synth_assets.llm.base import Generation, GenerationRequest
+from synth_assets.llm.structured import OutputSchema, fields, string_list
 
 HEADERS = {
     "general": "Come up with a series of tasks:",
     "math": "Come up with a series of grade-school math word problems, each with a numeric answer:",
 }
 _ITEM = re.compile(r"^\s*(\d{1,3})\s*[.)]\s*(.*)$")
+_NUMBERED = re.compile(r"^\s*\d{1,3}\s*[.)]\s+")
+ITEMS_PER_CALL = 4
+NEW_TASKS = string_list("new_tasks", "tasks", ITEMS_PER_CALL, longest=300)
+JSON_SYSTEM = "You write new tasks for an AI assistant, as JSON."
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,42 @@ def build_request(
         seed=seed,
         stop=("\n\n",),
     )
+
+
+def json_prompt(header: str, instructions: list[str], wanted: int = ITEMS_PER_CALL) -> str:
+    """Examples in the answer's own JSON form: small models copy a form they have just seen."""
+    shown = json.dumps({"tasks": [_one_line(i) for i in instructions]}, ensure_ascii=False)
+    return f"{header}\n{shown}\nWrite {wanted} new tasks on other topics, in the same JSON form."
+
+
+def build_json_request(
+    family: str, examples: list[InContextExample], max_tokens: int, temperature: float, top_p: float, seed: int
+) -> GenerationRequest:
+    return GenerationRequest(
+        prompt=json_prompt(HEADERS[family], [e.instruction for e in examples]),
+        system=JSON_SYSTEM,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        seed=seed,
+        output=NEW_TASKS,
+    )
+
+
+def parse_items(request: GenerationRequest, result: Generation, first_number: int, raw: bool) -> list[str]:
+    """New tasks from either kind of answer: a structured request's JSON, or a numbered list."""
+    if not result.ok:
+        return []
+    if request.output is not None:
+        return parse_json_items(result.text, request.output)
+    return parse_continuation(result, first_number, raw)
+
+
+def parse_json_items(text: str, output: OutputSchema, key: str = "tasks") -> list[str]:
+    """The list's strings, without a number a model may have put in front (`"1. Write ..."`)."""
+    value = fields(text, output)
+    items = value[key] if value else []
+    return [stripped for item in items if (stripped := _NUMBERED.sub("", _one_line(item)))]
 
 
 def parse_continuation(result: Generation, first_number: int, raw: bool = True) -> list[str]:

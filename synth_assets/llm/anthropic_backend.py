@@ -4,10 +4,14 @@ The SDK's own retries are off (`max_retries=0`): the dispatcher retries, so it c
 shrink concurrency and count attempts. The Messages API of SDK 2.x takes no sampling parameters
 (no seed, temperature or top_p): the k samples of a prompt are separate calls told apart by
 `sample_index` in the cache key, and reproducibility comes from the response cache.
+
+Structured requests offer one tool whose input schema is the output schema and force it
+(`tool_choice`); the tool call's input, as JSON, is the answer's text.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
@@ -16,7 +20,8 @@ import anthropic
 from synth_assets.llm.base import Generation, GenerationRequest, failed, parsed
 from synth_assets.llm.provider import HTTPProvider
 
-_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
+_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "tool_use": "stop", "max_tokens": "length"}
+_TOOL_DESCRIPTION = "Record the answer. Call this with the whole answer as its input."
 
 
 class AnthropicAPI(HTTPProvider):
@@ -41,11 +46,20 @@ class AnthropicAPI(HTTPProvider):
             params["system"] = request.system
         if request.stop_for_chat:
             params["stop_sequences"] = list(request.stop_for_chat)
+        if request.output is not None:
+            name = request.output.name
+            params["tools"] = [{"name": name, "description": _TOOL_DESCRIPTION, "input_schema": request.output.schema}]
+            params["tool_choice"] = {"type": "tool", "name": name}
         return params
 
     @staticmethod
     def generation(message: Any) -> Generation:
-        text = "".join(block.text for block in message.content if getattr(block, "type", None) == "text")
+        """A forced tool call's input is the answer; otherwise the text blocks are."""
+        tool = next((b for b in message.content if getattr(b, "type", None) == "tool_use"), None)
+        if tool is not None:
+            text = json.dumps(tool.input)
+        else:
+            text = "".join(block.text for block in message.content if getattr(block, "type", None) == "text")
         return Generation(
             text=text,
             finish_reason=_FINISH.get(message.stop_reason or "", message.stop_reason or "stop"),

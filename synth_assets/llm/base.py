@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 from synth_assets.core.callbacks import ProgressFn
 from synth_assets.core.rows import content_hash
 from synth_assets.llm.pricing import input_tokens_at_most
+from synth_assets.llm.structured import OutputSchema
 
 Mode = Literal["chat", "continue"]
 ResultFn = Callable[[int, "Generation"], None]
@@ -40,9 +41,15 @@ class GenerationRequest:
     # What a chat API stops at when it is not `stop`: HumanEval's continuation stops (`\ndef `)
     # would cut a chat model's answer, which restates the whole function in a fence.
     chat_stop: tuple[str, ...] | None = None
+    output: OutputSchema | None = None  # structured output: the JSON the answer must be
 
     def key(self, backend_label: str) -> str:
-        return content_hash(backend_label, asdict(self), length=32)
+        """A free-text request keeps the key it had before structured output existed, so no
+        cache is invalidated by the field."""
+        fields = asdict(self)
+        if fields["output"] is None:
+            del fields["output"]
+        return content_hash(backend_label, fields, length=32)
 
     @property
     def stop_for_chat(self) -> tuple[str, ...]:
@@ -105,17 +112,21 @@ class CallStats:
     completion_tokens: int = 0
     cost_usd: float = 0.0
     estimated_cost_usd: float = 0.0
+    format_retries: int = 0  # answers that did not match the requested JSON schema, asked again
     failures_by_kind: Counter[str] = field(default_factory=Counter)
 
-    def record(self, result: Generation, cost_usd: float = 0.0) -> None:
-        """One answered request (cache hits are counted apart and cost nothing)."""
+    def record(self, result: Generation, cost_usd: float = 0.0, final: bool = True) -> None:
+        """One answered request (cache hits are counted apart and cost nothing). Not `final`:
+        an answer thrown away and asked again (it missed its schema); it cost, it is no failure."""
         self.calls += result.attempts
-        self.retries += result.attempts - 1
+        self.retries += result.attempts - (1 if final else 0)
         self.rate_limited += result.rate_limited
         self.prompt_tokens += result.prompt_tokens
         self.completion_tokens += result.completion_tokens
         self.cost_usd += cost_usd
-        if not result.ok:
+        if not final:
+            self.format_retries += 1
+        elif not result.ok:
             self.failed += 1
             self.failures_by_kind[result.error_kind or "error"] += 1
 
@@ -131,10 +142,12 @@ class CallStats:
 class Backend(Protocol):
     """A model: answers requests, reporting each result through `on_result(index, result)`.
     `raw_continuation` says whether `continue` requests extend the text itself (local models)
-    or are answered as a chat message (APIs)."""
+    or are answered as a chat message (APIs); `structured_output` whether it can be held to a
+    request's JSON schema (a grammar, a provider's schema or tool), else stages ask in free text."""
 
     label: str
     raw_continuation: bool
+    structured_output: bool
 
     def generate(
         self, requests: Sequence[GenerationRequest], on_result: ResultFn | None = None
@@ -147,6 +160,7 @@ class TextGenerator(Protocol):
     label: str
     stats: CallStats
     raw_continuation: bool
+    structured_output: bool
 
     def generate(
         self, requests: Sequence[GenerationRequest], on_progress: ProgressFn | None = None

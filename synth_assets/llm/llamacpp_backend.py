@@ -47,6 +47,7 @@ class LlamaCppGenerator:
     """`workers` processes of `n_threads // workers` threads each, or this process when 1."""
 
     raw_continuation = True
+    structured_output = True  # a grammar built from the request's JSON schema
 
     def __init__(
         self, model: str, n_ctx: int = 2048, n_threads: int = 2, workers: int = 1, parallel: int = PARALLEL

@@ -1,7 +1,9 @@
 """OpenAI Chat Completions, Files and Batch through the official SDK.
 
 With `base_url` this one client serves vLLM, Ollama, llama.cpp's server, TGI and every other
-OpenAI-compatible endpoint: the way a user moves generation onto a GPU fleet. The SDK's own
+OpenAI-compatible endpoint: the way a user moves generation onto a GPU fleet. Structured requests
+send `response_format` with a strict `json_schema` (vLLM, SGLang and llama.cpp's server honour it
+too). The SDK's own
 retries are off; the dispatcher retries (see `anthropic_backend`).
 """
 
@@ -45,6 +47,9 @@ class OpenAIAPI(HTTPProvider):
         }
         if request.stop_for_chat:
             params["stop"] = list(request.stop_for_chat)[:MAX_STOP_SEQUENCES]
+        if request.output is not None:
+            schema = {"name": request.output.name, "schema": request.output.strict_schema(), "strict": True}
+            params["response_format"] = {"type": "json_schema", "json_schema": schema}
         return params
 
     @staticmethod

@@ -43,6 +43,7 @@ def run_sync(main: Callable[[], Coroutine[Any, Any, T]], stop: StopRequest) -> T
 
 class RemoteBackend:
     raw_continuation = False
+    structured_output = True
 
     def __init__(
         self,

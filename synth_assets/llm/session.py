@@ -1,17 +1,26 @@
 """A stage's view of a model: the backend behind the response cache, with one set of call stats.
 
 Identical requests are sent once; cached ones are not sent at all; each new answer is written to
-the cache the moment it arrives, so a run killed half-way keeps what it was given.
+the cache the moment it arrives, so a run killed half-way keeps what it was given. An answer to a
+structured request is validated against its schema before it counts: one that does not match is
+asked again (another seed; twice the tokens if it was cut off) up to `FORMAT_ATTEMPTS` times,
+then kept as a failed result saying what was wrong. Only valid answers reach the cache.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from synth_assets.core.callbacks import LogFn
-from synth_assets.llm.base import Backend, CallStats, Generation, GenerationRequest, ProgressFn
+from synth_assets.core.seeding import derived_seed
+from synth_assets.llm.base import Backend, CallStats, Generation, GenerationRequest, ProgressFn, failed
 from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.pricing import Price, estimate_cost
+from synth_assets.llm.structured import MalformedOutput
+
+FORMAT_ATTEMPTS = 3
+MAX_TOKENS_GROWTH = 4  # a cut-off answer is asked again with up to 4x its first budget
 
 
 class GenerationSession:
@@ -29,6 +38,7 @@ class GenerationSession:
         self.price = price
         self.label = backend.label
         self.raw_continuation = backend.raw_continuation
+        self.structured_output = getattr(backend, "structured_output", False)
         self.stats = CallStats()
         self._log = log or (lambda _msg: None)
 
@@ -71,23 +81,73 @@ class GenerationSession:
         results: dict[str, Generation],
         on_progress: ProgressFn | None,
     ) -> None:
-        if not todo:
-            return
-        done = 0
-
-        def on_result(index: int, result: Generation) -> None:
-            nonlocal done
-            key = todo[index][0]
-            results[key] = result
-            if self.cache is not None:
-                self.cache.put(key, result)
-            cost = self.price.cost(result.prompt_tokens, result.completion_tokens) if self.price else 0.0
-            self.stats.record(result, cost)
-            done += 1
-            if on_progress:
-                on_progress(done, len(todo))
-
-        self.backend.generate([r for _, r in todo], on_result)
+        tries = _Tries(self, dict(todo), results, on_progress)
+        asking = dict(todo)
+        for attempt in range(1, FORMAT_ATTEMPTS + 1):
+            keys = list(asking)
+            tries.attempt, tries.again = attempt, {}
+            self.backend.generate([asking[k] for k in keys], lambda i, r, keys=keys: tries.answer(keys[i], r))
+            if not tries.again:
+                break
+            self._log(f"{self.label}: {len(tries.again)} answers did not match their schema; asking again")
+            asking = tries.again
         unreported = [key for key, _ in todo if key not in results]
         if unreported:  # the Backend contract: every result goes through on_result
             raise RuntimeError(f"{self.label} returned without reporting {len(unreported)} of {len(todo)} results")
+
+
+@dataclass
+class _Tries:
+    """One `_call`'s answers: a valid one (or the last try) is final, cached and counted; one that
+    missed its schema is counted as spent and asked again."""
+
+    session: GenerationSession
+    first: dict[str, GenerationRequest]
+    results: dict[str, Generation]
+    on_progress: ProgressFn | None
+    spent: dict[str, int] = field(default_factory=dict)  # attempts of answers thrown away
+    asked: dict[str, GenerationRequest] = field(default_factory=dict)  # the latest request per key
+    done: int = 0
+    attempt: int = 1
+    again: dict[str, GenerationRequest] = field(default_factory=dict)  # to ask in the next try
+
+    def answer(self, key: str, result: Generation) -> None:
+        s = self.session
+        request = self.asked.get(key, self.first[key])
+        cost = s.price.cost(result.prompt_tokens, result.completion_tokens) if s.price else 0.0
+        problem = _schema_problem(request, result)
+        if problem is not None and self.attempt < FORMAT_ATTEMPTS:
+            s.stats.record(result, cost, final=False)
+            self.spent[key] = self.spent.get(key, 0) + result.attempts
+            self.again[key] = self.asked[key] = _asked_again(self.first[key], request, result, self.attempt)
+            return
+        if problem is not None:
+            error = failed("malformed_response", problem)
+            result = replace(result, text="", finish_reason="error", error=error.error, error_kind=error.error_kind)
+        s.stats.record(result, cost)
+        self.results[key] = replace(result, attempts=result.attempts + self.spent.get(key, 0))
+        if s.cache is not None:
+            s.cache.put(key, self.results[key])
+        self.done += 1
+        if self.on_progress:
+            self.on_progress(self.done, len(self.first))
+
+
+def _schema_problem(request: GenerationRequest, result: Generation) -> str | None:
+    if request.output is None or not result.ok:
+        return None
+    try:
+        request.output.validate(result.text)
+    except MalformedOutput as exc:
+        return f"{exc} (finish {result.finish_reason})"
+    return None
+
+
+def _asked_again(
+    first: GenerationRequest, asked: GenerationRequest, result: Generation, attempt: int
+) -> GenerationRequest:
+    """Another seed; twice the budget (up to 4x the first) when the answer was cut off."""
+    budget = asked.max_tokens
+    if result.finish_reason == "length":
+        budget = min(budget * 2, first.max_tokens * MAX_TOKENS_GROWTH)
+    return replace(asked, seed=derived_seed(first.seed, "format", attempt), max_tokens=budget)

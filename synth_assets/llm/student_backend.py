@@ -19,6 +19,7 @@ ITEMS_PER_LIST = 4
 
 class StudentGenerator:
     raw_continuation = True
+    structured_output = False  # an n-gram model writes text; it cannot be held to a schema
 
     def __init__(self, model: KneserNeyLM, label: str) -> None:
         self.model = model

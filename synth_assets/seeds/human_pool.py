@@ -135,3 +135,12 @@ def code_snippet_rows(run_id: str, root: Path | None = None) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=schemas.column_names(schemas.CODE_SNIPPETS))
+
+
+def recipe_input_rows(folder: Path, run_id: str) -> dict[str, pd.DataFrame]:
+    """Every input table a recipe reads, by name, for runs outside Dagster (benchmarks, notebooks)."""
+    return {
+        "personas": persona_rows(folder, run_id),
+        "curriculum": curriculum_rows(folder, run_id),
+        "code_snippets": code_snippet_rows(run_id),
+    }

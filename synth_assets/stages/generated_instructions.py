@@ -94,6 +94,8 @@ def _count(d: Draft, stats: GenerationStats) -> None:
         stats.failed_calls += 1
     elif d.failure and d.failure.startswith("parse:"):
         stats.parse_failures += 1
+    elif d.failure and d.failure.startswith("duplicate:"):
+        pass  # its tasks are counted in `duplicates`
     else:
         stats.eliminated += 1
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from synth_assets.core.rows import nullable
 from synth_assets.core.seeding import derived_seed
+from synth_assets.generate.roles import structured
 from synth_assets.llm.base import TextGenerator
 from synth_assets.stages import schemas
 from synth_assets.stages.row_frames import RowScope, frame, task_fields
@@ -95,22 +96,25 @@ def _self_consistency(traces: list[dict], verdicts: list[dict], threshold: float
             }
 
 
-def _judge(traces: list[dict], verdicts: list[dict], judge: TextGenerator, max_tokens: int, seed: int) -> list:
+def _judge(traces: list[dict], verdicts: list[dict], settings: VerifySettings) -> list:
     """Every answered trace gets a judge score; traces nothing else could check get it as verdict."""
+    judge = settings.judge
+    assert judge is not None
     todo = [i for i, t in enumerate(traces) if nullable(t["error"]) is None and (t["response"] or "").strip()]
     requests = [
         judge_request(
             traces[i]["instruction"],
             nullable(traces[i]["input"]) or "",
             traces[i]["response"],
-            max_tokens,
-            derived_seed(seed, traces[i]["id"], "judge"),
+            settings.judge_max_tokens,
+            derived_seed(settings.seed, traces[i]["id"], "judge"),
+            settings.judge_structured,
         )
         for i in todo
     ]
     scores: list[float | None] = [None] * len(traces)
-    for i, result in zip(todo, judge.generate(requests), strict=True):
-        score, evidence = judge_evidence(result)
+    for i, request, result in zip(todo, requests, judge.generate(requests), strict=True):
+        score, evidence = judge_evidence(result, request.output)
         scores[i] = score
         if verdicts[i]["verifier"] == "none" and verdicts[i]["verdict"] == "unverifiable":
             verdicts[i] = {**verdicts[i], "verdict": "judged", "verifier": "llm_judge", "evidence": evidence}
@@ -124,6 +128,7 @@ class VerifySettings:
     consistency_threshold: float = 0.6
     judge: TextGenerator | None = None
     judge_max_tokens: int = 256
+    judge_structured: bool = False  # ask the judge for `{"score", "reason"}` JSON
     seed: int = 0
     sandbox: SandboxPolicy = field(default_factory=SandboxPolicy)
 
@@ -135,7 +140,7 @@ def verify_traces(traces: pd.DataFrame, scope: RowScope, settings: VerifySetting
     _self_consistency(records, verdicts, settings.consistency_threshold)
     scores: list[float | None] = [None] * len(records)
     if settings.judge is not None and records:
-        scores = _judge(records, verdicts, settings.judge, settings.judge_max_tokens, settings.seed)
+        scores = _judge(records, verdicts, settings)
     rows = []
     for t, verdict, score in zip(records, verdicts, scores, strict=True):
         carried = {**task_fields(t), **{k: nullable(t[k]) for k in _CARRIED}}
@@ -175,6 +180,7 @@ def _compute(run: StageRun) -> StageResult:
         consistency_threshold=exp.verify.self_consistency_threshold,
         judge=judge,
         judge_max_tokens=exp.judge.max_tokens if exp.judge else 0,
+        judge_structured=judge is not None and exp.judge is not None and structured(judge, exp.judge),
         seed=exp.seed + (exp.judge.seed if exp.judge else 0),
         sandbox=exp.verify.sandbox_policy(),
     )

@@ -8,6 +8,7 @@ import re
 
 from synth_assets.core.turns import user_turn
 from synth_assets.llm.base import Generation, GenerationRequest
+from synth_assets.llm.structured import OutputSchema, fields
 
 JUDGE_SYSTEM = "You are a strict, fair grader of answers written for training a language model."
 RUBRIC = (
@@ -15,24 +16,44 @@ RUBRIC = (
     "(1 = wrong or useless, 10 = correct, complete and clear). Reply with 'Score: N' on the first "
     "line and one sentence of justification on the second."
 )
+JSON_RUBRIC = (
+    "Rate the response to the task from 1 to 10 for correctness, helpfulness and clarity "
+    '(1 = wrong or useless, 10 = correct, complete and clear). Answer as {"reason": "one sentence", "score": N}.'
+)
+GRADE = OutputSchema.of(
+    "grade",
+    {
+        "type": "object",
+        "properties": {  # the reason first: a grade written after its justification
+            "reason": {"type": "string", "maxLength": 300},
+            "score": {"type": "integer", "enum": list(range(1, 11))},
+        },
+        "required": ["reason", "score"],
+        "additionalProperties": False,
+    },
+)
 _SCORE = re.compile(r"score\s*[:=]?\s*(\d{1,2})(?:\s*/\s*10)?", re.IGNORECASE)
 _ANY = re.compile(r"\b(10|[1-9])\b")
 
 
-def judge_prompt(instruction: str, task_input: str, response: str) -> str:
+def judge_prompt(instruction: str, task_input: str, response: str, as_json: bool = False) -> str:
     task = user_turn(instruction, task_input)
-    return f"{RUBRIC}\n\n### Task\n{task}\n\n### Response\n{response}\n\n### Your grade"
+    rubric = JSON_RUBRIC if as_json else RUBRIC
+    return f"{rubric}\n\n### Task\n{task}\n\n### Response\n{response}\n\n### Your grade"
 
 
-def judge_request(instruction: str, task_input: str, response: str, max_tokens: int, seed: int) -> GenerationRequest:
+def judge_request(
+    instruction: str, task_input: str, response: str, max_tokens: int, seed: int, as_json: bool = False
+) -> GenerationRequest:
     return GenerationRequest(
-        prompt=judge_prompt(instruction, task_input, response),
+        prompt=judge_prompt(instruction, task_input, response, as_json),
         system=JUDGE_SYSTEM,
         mode="chat",
         max_tokens=max_tokens,
         temperature=0.0,
         top_p=1.0,
         seed=seed,
+        output=GRADE if as_json else None,
     )
 
 
@@ -45,11 +66,13 @@ def parse_score(text: str) -> int | None:
     return score if 1 <= score <= 10 else None
 
 
-def judge_evidence(result: Generation) -> tuple[float | None, str]:
+def judge_evidence(result: Generation, output: OutputSchema | None = None) -> tuple[float | None, str]:
+    """(score, evidence) from a grade in either form: `{"score", "reason"}`, or 'Score: N'."""
     if not result.ok:
         return None, f"judge call failed: {result.error}"
-    score = parse_score(result.text)
-    reason = " ".join(result.text.split())[:160]
+    value = fields(result.text, output) if output is not None else None
+    score = int(value["score"]) if value else parse_score(result.text)
+    reason = " ".join((value["reason"] if value else result.text).split())[:160]
     if score is None:
         return None, f"judge output has no score: {reason!r}"
     return float(score), f"judge score {score}/10: {reason}"

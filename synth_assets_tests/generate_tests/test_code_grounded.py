@@ -21,7 +21,7 @@ from synth_assets.stages.row_frames import RowScope
 from synth_assets.verify.ground_truth import check_ground_truth
 from synth_assets_tests.generate_tests.test_recipes import POOL, experiment_with
 from synth_assets_tests.llm_tests.remote import backend
-from synth_assets_tests.support.loopback_server import LoopbackLLMServer
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer, reply
 from synth_assets_tests.support.requirements import needs_sandbox
 
 SHORTEN = cg.Snippet("row-1", "textwrap", "shorten", "textwrap.py", 1, "def shorten(text, width, **kwargs): ...")
@@ -68,11 +68,12 @@ def test_a_call_is_answered_by_running_it_and_a_bad_one_says_why() -> None:
 def coder(prompt: str, params: dict[str, Any]) -> str:
     """A question for explanation prompts; for calls, `('Hello world again', width=12)` to
     `shorten`, a month that does not exist to `monthrange`, and `'a/b.txt'` to anything else."""
+    name = re.search(r"Here is `(\w+)`", prompt).group(1)  # type: ignore[union-attr]
     if "One question a programmer" in prompt:
-        name = re.search(r"Here is `(\w+)`", prompt).group(1)  # type: ignore[union-attr]
-        return f" What does {name} return when its first argument is empty?"
-    function = re.findall(r"^(\w+)\($", prompt, re.M)[-1]
-    return {"shorten": "'Hello world again', width=12)", "monthrange": "2024, 13)"}.get(function, "'a/b.txt')")
+        question = f"What does {name} return when its first argument is empty?"
+        return reply(params, f" {question}", question=question)
+    args = {"shorten": "'Hello world again', width=12)", "monthrange": "2024, 13)"}.get(name, "'a/b.txt')")
+    return reply(params, args, call=f"{name}({args}")
 
 
 @needs_sandbox

@@ -18,11 +18,11 @@ from synth_assets.generate.recipes import curriculum, evol_instruct
 from synth_assets.generate.recipes import persona as persona_recipe
 from synth_assets.generate.recipes.registry import RECIPES, allot
 from synth_assets.llm.session import GenerationSession
-from synth_assets.seeds.human_pool import code_snippet_rows, curriculum_rows, persona_rows
+from synth_assets.seeds.human_pool import curriculum_rows, persona_rows, recipe_input_rows
 from synth_assets.stages.generated_instructions import generate_instructions, recipe_plan
 from synth_assets.stages.row_frames import RowScope
 from synth_assets_tests.llm_tests.remote import backend
-from synth_assets_tests.support.loopback_server import LoopbackLLMServer
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer, reply
 from synth_assets_tests.support.paths import PROJECT_DATA
 
 POOL = pd.DataFrame(
@@ -93,11 +93,13 @@ def evolver(prompt: str, params: dict[str, Any]) -> str:
     prompt (eliminated), one that mentions 'sky' unchanged (eliminated: no information gain)."""
     given = re.search(r"Given task: (.*)", prompt).group(1)  # type: ignore[union-attr]
     if "baking" in given:
-        return f"{given.rstrip('.')}, as the rewritten prompt says."
-    if "sky" in given:
-        return given
-    h = int(hashlib.sha256(json.dumps([prompt, params], sort_keys=True).encode()).hexdigest(), 16)
-    return f"{given.rstrip('.')} and mention a {EXTRA[h % len(EXTRA)]}."
+        evolved = f"{given.rstrip('.')}, as the rewritten prompt says."
+    elif "sky" in given:
+        evolved = given
+    else:
+        h = int(hashlib.sha256(json.dumps([prompt, params], sort_keys=True).encode()).hexdigest(), 16)
+        evolved = f"{given.rstrip('.')} and mention a {EXTRA[h % len(EXTRA)]}."
+    return reply(params, evolved, task=evolved)
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
@@ -134,11 +136,7 @@ def test_every_recipe_with_the_embedded_model() -> None:
     names as parents only rows that exist (pool tasks, personas, tasks it evolved from)."""
     from synth_assets.llm.backends import BACKENDS, Build, Machine
 
-    inputs = {
-        "personas": persona_rows(PROJECT_DATA / "seeds", "run"),
-        "curriculum": curriculum_rows(PROJECT_DATA / "seeds", "run"),
-        "code_snippets": code_snippet_rows("run"),
-    }
+    inputs = recipe_input_rows(PROJECT_DATA / "seeds", "run")
     shares = dict.fromkeys(RECIPES, 1.0)
     exp = experiment_with(recipes=shares, sizes={"instructions_per_round": len(shares), "math_problems_per_round": 0})
     local = BACKENDS["llamacpp"].build(Build(exp.generator, Machine()))  # type: ignore[misc]
@@ -165,10 +163,13 @@ def test_a_grown_persona_is_the_first_sentence(text: str, persona: str) -> None:
 
 def persona_writer(prompt: str, params: dict[str, Any]) -> str:
     if "Who is likely" in prompt:
-        return " retired sailor who collects old maps."
-    who = re.search(r"tasks that (.*) would ask", prompt).group(1)  # type: ignore[union-attr]
+        return reply(params, " retired sailor who collects old maps.", person="a retired sailor who collects old maps.")
+    who = re.search(r"tasks that (.*) would ask", prompt, re.I).group(1)  # type: ignore[union-attr]
+    tasks = [f"As {who}, plan my week.", f"As {who}, draft a note to a colleague."]
+    if params.get("output"):
+        return json.dumps({"tasks": tasks})
     n = int(re.findall(r"^(\d+)\.$", prompt, re.M)[-1])
-    return f"{n}. As {who}, plan my week.\n{n + 1}. As {who}, draft a note to a colleague."
+    return f"{n}. {tasks[0]}\n{n + 1}. {tasks[1]}"
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
@@ -219,8 +220,11 @@ def test_a_textbook_section_is_split_into_lesson_exercise_and_answer(text: str, 
 
 
 def textbook(prompt: str, params: dict[str, Any]) -> str:
-    _, topic, level = re.findall(r"Subject: (\w+)\. Topic: ([^.]+)\. Level: (\w+)\.\nLesson:$", prompt)[0]
-    return f" {topic.capitalize()} at the {level} level, explained.\nExercise: Use {topic} as a {level}.\nAnswer: 7"
+    _, topic, level = re.findall(r"Subject: (\w+)\. Topic: ([^.]+)\. Level: (\w+)\.\n(?:Lesson:|In the same)", prompt)[
+        -1
+    ]
+    lesson, exercise = f"{topic.capitalize()} at the {level} level, explained.", f"Use {topic} as a {level}."
+    return reply(params, f" {lesson}\nExercise: {exercise}\nAnswer: 7", lesson=lesson, exercise=exercise, answer="7")
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])

@@ -10,6 +10,11 @@ KIND is one of `429`, `408`, `409`, `529` (overloaded, as Anthropic says it; eac
 Like a real model, an answer ends at the request's first stop sequence (`stop` /
 `stop_sequences`, finish reason `stop` / `stop_sequence`) or at `max_tokens` words (`length` /
 `max_tokens`), whichever comes first.
+Structured output is honoured as the providers do it: OpenAI's `response_format` with a
+`json_schema` (strict mode's rules enforced: every object closed and fully required, no length
+keywords; a 400 otherwise) and Anthropic's forced tool (`tools` + `tool_choice`; the answer comes
+back as a `tool_use` block whose input is the responder's JSON). The responder sees the schema
+as `params["output"]` (its name) and `params["schema"]`.
 `/v1/embeddings` answers a hashed bag of words (texts sharing words point the same way), as
 base64 float32 or as floats. A requests-per-minute limit
 (token bucket, answered by 429 with `retry-after` and the provider's rate-limit headers) and a
@@ -40,9 +45,34 @@ Responder = Callable[[str, dict[str, Any]], str]
 
 
 def default_responder(prompt: str, params: dict[str, Any]) -> str:
-    """A deterministic answer that depends on the whole request, like a seeded model's would."""
+    """A deterministic answer that depends on the whole request, like a seeded model's would;
+    an instance of the schema when the request named one (as constrained decoding gives)."""
     digest = hashlib.sha256(json.dumps([prompt, params], sort_keys=True).encode()).hexdigest()
-    return f"Reasoning about it step by step. The answer is {int(digest[:6], 16) % 1000}."
+    number = int(digest[:6], 16) % 1000
+    if params.get("schema"):
+        return json.dumps(schema_instance(params["schema"], number))
+    return f"Reasoning about it step by step. The answer is {number}."
+
+
+def schema_instance(schema: dict[str, Any], number: int) -> Any:
+    """A value of the (simple) schema: every property, the fewest items allowed, words for text."""
+    if "enum" in schema:
+        return schema["enum"][number % len(schema["enum"])]
+    kind = schema.get("type")
+    if kind == "object":
+        return {k: schema_instance(v, number + i) for i, (k, v) in enumerate(schema.get("properties", {}).items())}
+    if kind == "array":
+        return [schema_instance(schema.get("items", {}), number + i) for i in range(max(1, schema.get("minItems", 1)))]
+    if kind in ("integer", "number"):
+        return number
+    if kind == "boolean":
+        return bool(number % 2)
+    return f"Answer number {number}."
+
+
+def reply(params: dict[str, Any], text: str, **as_json: Any) -> str:
+    """A responder's answer in the form the request asked for: JSON when it named a schema."""
+    return json.dumps(as_json) if params.get("output") else text
 
 
 @dataclass
@@ -214,13 +244,25 @@ def _ending(body: dict[str, Any], text: str) -> _Ending:
 def _anthropic_message(body: dict[str, Any], text: str, prompt: str) -> dict[str, Any]:
     end = _ending(body, text)
     text = end.text
+    content: list[dict[str, Any]] = [{"type": "text", "text": text}]
+    stop_reason = {"stop": "end_turn", "length": "max_tokens"}.get(end.reason, end.reason)
+    output = _output_schema(body)
+    if output is not None and end.reason != "length":  # a forced tool call: its input is the answer
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = None
+        tool_input = value if isinstance(value, dict) else {}  # the API always sends an object
+        tool_id = f"toolu_{hashlib.sha1(text.encode()).hexdigest()[:20]}"
+        content = [{"type": "tool_use", "id": tool_id, "name": output[0], "input": tool_input}]
+        stop_reason, end = "tool_use", _Ending(text, "tool_use")
     return {
         "id": f"msg_{hashlib.sha1(text.encode()).hexdigest()[:20]}",
         "type": "message",
         "role": "assistant",
         "model": body.get("model", "unknown"),
-        "content": [{"type": "text", "text": text}],
-        "stop_reason": {"stop": "end_turn", "length": "max_tokens"}.get(end.reason, end.reason),
+        "content": content,
+        "stop_reason": stop_reason,
         "stop_sequence": end.sequence,
         "usage": {"input_tokens": _words(prompt), "output_tokens": _words(text)},
     }
@@ -249,7 +291,67 @@ def _openai_completion(body: dict[str, Any], text: str, prompt: str) -> dict[str
 
 def _sampling_params(body: dict[str, Any]) -> dict[str, Any]:
     keys = ("model", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "system")
-    return {k: body[k] for k in keys if k in body}
+    params = {k: body[k] for k in keys if k in body}
+    output = _output_schema(body)
+    if output is not None:
+        params["output"], params["schema"] = output
+    return params
+
+
+_STRICT_REFUSED = ("minLength", "maxLength", "patternProperties", "unevaluatedProperties")
+
+
+def _output_schema(body: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """(name, schema) a request asks its answer to follow, either provider's way."""
+    fmt = body.get("response_format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        return fmt["json_schema"]["name"], fmt["json_schema"]["schema"]
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") == "tool":
+        tool = next(t for t in body["tools"] if t["name"] == choice["name"])
+        return tool["name"], tool["input_schema"]
+    return None
+
+
+def structured_request_problem(body: dict[str, Any]) -> str | None:
+    """What the provider would answer 400 for in a structured request, or None."""
+    fmt = body.get("response_format")
+    if fmt is not None:
+        if not isinstance(fmt, dict) or fmt.get("type") not in ("text", "json_object", "json_schema"):
+            return "response_format.type must be 'text', 'json_object' or 'json_schema'"
+        if fmt["type"] == "json_schema":
+            spec = fmt.get("json_schema") or {}
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", str(spec.get("name", ""))) or "schema" not in spec:
+                return "json_schema needs a name of [A-Za-z0-9_-]{1,64} and a schema"
+            if spec.get("strict"):
+                return _strict_problem(spec["schema"], "schema")
+    choice = body.get("tool_choice")
+    if choice is not None:
+        tools = {t.get("name"): t for t in body.get("tools") or []}
+        if any(
+            not isinstance(t.get("input_schema"), dict) or t["input_schema"].get("type") != "object"
+            for t in tools.values()
+        ):
+            return "tools.input_schema: a JSON schema of type 'object' is required"
+        if choice.get("type") == "tool" and choice.get("name") not in tools:
+            return f"tool_choice names {choice.get('name')!r}, which is not in tools"
+    return None
+
+
+def _strict_problem(node: Any, where: str) -> str | None:
+    if isinstance(node, list):
+        return next((p for i, v in enumerate(node) if (p := _strict_problem(v, f"{where}/{i}"))), None)
+    if not isinstance(node, dict):
+        return None
+    refused = [k for k in _STRICT_REFUSED if k in node]
+    if refused:
+        return f"Invalid schema for response_format: {where}: '{refused[0]}' is not permitted in strict mode"
+    if node.get("type") == "object":
+        if node.get("additionalProperties") is not False:
+            return f"Invalid schema for response_format: {where}: 'additionalProperties' must be false"
+        if sorted(node.get("required", [])) != sorted(node.get("properties", {})):
+            return f"Invalid schema for response_format: {where}: 'required' must list every property"
+    return next((p for k, v in node.items() if (p := _strict_problem(v, f"{where}/{k}"))), None)
 
 
 def _iso(t: datetime) -> str:
@@ -421,6 +523,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _chat(self, api: str, body: dict[str, Any]) -> None:
         server = self.owner
         prompt = _prompt_of(body)
+        problem = structured_request_problem(body)
+        if problem is not None:
+            server.log.add(api=api, status=400, prompt=prompt)
+            self._error(api, 400, "invalid_request_error", problem)
+            return
         if self._refused(api, prompt):
             return
         text = server.responder(prompt, _sampling_params(body))

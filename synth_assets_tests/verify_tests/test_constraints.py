@@ -3,6 +3,7 @@ sampler's promise that what it asks can be met together, and the generator's wir
 
 from __future__ import annotations
 
+import json
 import random
 import re
 
@@ -140,9 +141,11 @@ def test_a_share_of_new_general_tasks_carry_constraints_and_examples_are_shown_w
 
     def writer(prompt: str, params: dict) -> str:
         prompts.append(prompt)
-        first = int(TASKS.findall(prompt)[-1])
         family = "math" if "math" in prompt else "general"
         items = NEW if family == "general" else ["A box holds 3 pens. How many pens are in 2 boxes?"]
+        if params.get("output"):
+            return json.dumps({"tasks": items})
+        first = int(TASKS.findall(prompt)[-1])
         return "\n".join(f"{first + i}. {t}" for i, t in enumerate(items))
 
     constrained = ConstraintSpec(constraints=(Bullets(n=2),))

@@ -17,7 +17,7 @@ from synth_assets.verify.constraints import Bullets, ConstraintSpec
 from synth_assets.verify.judge import parse_score
 from synth_assets.verify.self_consistency import vote
 from synth_assets_tests.llm_tests.remote import backend
-from synth_assets_tests.support.loopback_server import LoopbackLLMServer
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer, reply
 
 SCOPE = RowScope("verified_traces", "e", 0, "run")
 
@@ -115,7 +115,8 @@ def test_parse_score(text: str, score: int | None) -> None:
 
 def test_a_judge_scores_every_answer_through_a_real_backend(tmp_path: Path) -> None:
     def grader(prompt: str, params: dict) -> str:
-        return "Score: 3\nThe poem ignores the task." if "Roses" in prompt else "Score: 9\nCorrect and clear."
+        score, reason = (3, "The poem ignores the task.") if "Roses" in prompt else (9, "Correct and clear.")
+        return reply(params, f"Score: {score}\n{reason}", score=score, reason=reason)
 
     with LoopbackLLMServer(responder=grader) as server:
         judge = GenerationSession(backend("openai", server), ResponseCache(tmp_path / "cache"))

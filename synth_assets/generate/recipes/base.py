@@ -76,6 +76,27 @@ class RecipeContext:
         return True
 
 
+def new_tasks(
+    ctx: RecipeContext,
+    recipe: str,
+    items: list[str],
+    room: int,
+    call: tuple[tuple[str | Draft, ...], str, Mapping[str, Any]],
+) -> list[Draft]:
+    """Drafts for a call's items that are new (not in the pool, not yet written), at most `room`;
+    when there was room and every item was already seen, one row that says so, so a call never
+    vanishes without a trace. `call` is (parents, prompt, params)."""
+    parents, prompt, params = call
+    kept: list[str] = []
+    for item in items:
+        if len(kept) < room and ctx.accept(item):
+            kept.append(item)
+    if kept or room <= 0:
+        return [Draft(recipe, ctx.family, item, parents, prompt, dict(params)) for item in kept]
+    failure = f"duplicate: all {len(items)} tasks it wrote were already in the pool or written this round"
+    return [Draft(recipe, ctx.family, "", parents, prompt, dict(params), failure=failure)]
+
+
 def input_records(df: pd.DataFrame | None, columns: list[str], order: list[str] | None = None) -> list[tuple]:
     """An input table's rows as tuples of `columns` (sorted by `order`, stably); none when the
     experiment's stage was not given the table."""

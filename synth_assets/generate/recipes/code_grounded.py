@@ -21,8 +21,9 @@ import pandas as pd
 
 from synth_assets.core.seeding import derived_rng, derived_seed
 from synth_assets.generate.recipes.base import Draft, Recipe, RecipeContext, call_failure, input_records
-from synth_assets.generate.roles import with_role
+from synth_assets.generate.roles import structured, with_role
 from synth_assets.llm.base import GenerationRequest
+from synth_assets.llm.structured import answer_as, answer_text, strings
 from synth_assets.verify.sandbox import SandboxLimits, SandboxPolicy, evaluate
 
 NAME = "code_grounded"
@@ -30,6 +31,8 @@ ENTRY = "snippet_call"
 CALL_LIMITS = SandboxLimits(wall_s=5.0, cpu_s=2, memory_mb=256)
 MAX_VALUE_CHARS = 300  # a longer value makes a poor question (and a poor answer to check)
 SYSTEM = "You are a Python programmer. Reply with what is asked, on one line, and nothing else."
+QUESTION = strings("code_question", question=200)
+CALL = strings("code_call", call=200)
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,16 @@ def _shown(s: Snippet) -> str:
     return f"Here is `{s.function}` from {where}:\n\n```python\n{s.source}\n```\n"
 
 
-def explain_prompt(s: Snippet) -> str:
-    return _shown(s) + "\nOne question a programmer might ask about what this function does or how it works:"
+def explain_prompt(s: Snippet, as_json: bool = False) -> str:
+    ask = "\nOne question a programmer might ask about what this function does or how it works"
+    return _shown(s) + (f"{ask}. {answer_as(question='...?')}" if as_json else f"{ask}:")
 
 
-def call_prompt(s: Snippet) -> str:
-    return _shown(s) + f"\nOne call to this function with literal arguments, written as Python:\n{s.function}("
+def call_prompt(s: Snippet, as_json: bool = False) -> str:
+    ask = "\nOne call to this function with literal arguments, written as Python"
+    if as_json:
+        return _shown(s) + f"{ask}. {answer_as(call=f'{s.function}(...)')}"
+    return _shown(s) + f"{ask}:\n{s.function}("
 
 
 def parse_question(text: str) -> str:
@@ -118,15 +125,17 @@ def write(ctx: RecipeContext, target: int) -> list[Draft]:
     results = ctx.generator.generate(requests, ctx.progress)
     out: list[Draft] = []
     calls = [
-        parse_call(result.text, s.function) if kind == "execution" and result.ok else None
-        for (s, kind, _), result in zip(plan, results, strict=True)
+        parse_call(answer_text(request.output, result.text, "call"), s.function)
+        if kind == "execution" and result.ok
+        else None
+        for (s, kind, _), request, result in zip(plan, requests, results, strict=True)
     ]
     ran = _run_all(plan, calls, ctx.exp.verify.sandbox_policy())
     for (s, kind, i), request, result, call in zip(plan, requests, results, calls, strict=True):
         params = {"kind": kind, "module": s.module, "function": s.function, "file": s.file, "line": s.line}
         parents = (s.row_id,)
         if kind == "explanation":
-            question = parse_question(result.text) if result.ok else ""
+            question = parse_question(answer_text(request.output, result.text, "question")) if result.ok else ""
             if not question:
                 out.append(call_failure(NAME, "general", parents, request.prompt, result, "no question", params))
             elif ctx.accept(question):
@@ -161,15 +170,17 @@ def _run_all(
 
 def _request(ctx: RecipeContext, s: Snippet, kind: str, index: int) -> GenerationRequest:
     exp, cfg = ctx.exp, ctx.exp.generator
+    as_json = structured(ctx.generator, cfg)
     request = GenerationRequest(
-        prompt=explain_prompt(s) if kind == "explanation" else call_prompt(s),
+        prompt=explain_prompt(s, as_json) if kind == "explanation" else call_prompt(s, as_json),
         system=SYSTEM,
-        mode="continue",
+        mode="chat" if as_json else "continue",
         max_tokens=64,
         temperature=cfg.temperature,
         top_p=cfg.top_p,
         seed=derived_seed(exp.seed + cfg.seed, ctx.round_, NAME, kind, index),
-        stop=("\n",),
+        stop=() if as_json else ("\n",),
+        output=(QUESTION if kind == "explanation" else CALL) if as_json else None,
     )
     return with_role(request, cfg)
 

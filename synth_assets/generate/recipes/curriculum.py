@@ -8,6 +8,7 @@ reference). Rounds climb the ladder: round r starts where round r-1 stopped, lev
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -15,8 +16,9 @@ import pandas as pd
 
 from synth_assets.core.seeding import derived_seed
 from synth_assets.generate.recipes.base import Draft, Recipe, RecipeContext, call_failure, input_records
-from synth_assets.generate.roles import with_role
-from synth_assets.llm.base import GenerationRequest
+from synth_assets.generate.roles import structured, with_role
+from synth_assets.llm.base import Generation, GenerationRequest
+from synth_assets.llm.structured import fields, strings
 
 NAME = "curriculum"
 # One worked section shows the format; the second is used when the first's topic is the one asked.
@@ -45,6 +47,8 @@ SYSTEM = (
     "You write textbook sections. Reply in exactly this form: a short lesson after 'Lesson:', one exercise "
     "after 'Exercise:' and its answer after 'Answer:'."
 )
+JSON_SYSTEM = "You write textbook sections as JSON: a short lesson, one exercise and its answer."
+SECTION = strings("textbook_section", lesson=400, exercise=240, answer=120)
 _PARTS = re.compile(r"^(.*?)\n?\s*Exercise:\s*(.+?)\n?\s*Answer:\s*(.+?)\s*$", re.DOTALL)
 
 
@@ -63,14 +67,26 @@ def ladder(df: pd.DataFrame | None) -> list[Rung]:
     return [Rung(r, s, t, int(level), name) for r, s, t, level, name in records]
 
 
-def build_prompt(rung: Rung) -> str:
+def build_prompt(rung: Rung, as_json: bool = False) -> str:
     example = next(e for e in _EXAMPLES if e[1] != rung.topic)
     subject, topic, level, lesson, exercise, answer = example
-    return (
-        f"{HEADER}\n\nSubject: {subject}. Topic: {topic}. Level: {level}.\nLesson: {lesson}\n"
-        f"Exercise: {exercise}\nAnswer: {answer}\n\n"
-        f"Subject: {rung.subject}. Topic: {rung.topic}. Level: {rung.level_name}.\nLesson:"
-    )
+    shown_rung = f"{HEADER}\n\nSubject: {subject}. Topic: {topic}. Level: {level}."
+    asked = f"Subject: {rung.subject}. Topic: {rung.topic}. Level: {rung.level_name}."
+    if as_json:
+        shown = json.dumps({"lesson": lesson, "exercise": exercise, "answer": answer})
+        return f"{shown_rung}\n{shown}\n\n{asked}\nIn the same JSON form."
+    return f"{shown_rung}\nLesson: {lesson}\nExercise: {exercise}\nAnswer: {answer}\n\n{asked}\nLesson:"
+
+
+def read(request: GenerationRequest, result: Generation) -> tuple[str, str, str] | None:
+    """(lesson, exercise, answer) from either kind of answer."""
+    if not result.ok:
+        return None
+    if request.output is None:
+        return parse(result.text)
+    value = fields(result.text, request.output)
+    parts = tuple(" ".join(str(value[k]).split()) for k in ("lesson", "exercise", "answer")) if value else ()
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 and all(parts) else None
 
 
 def parse(text: str) -> tuple[str, str, str] | None:
@@ -94,7 +110,7 @@ def write(ctx: RecipeContext, target: int) -> list[Draft]:
     out: list[Draft] = []
     for rung, request, result in zip(chosen, requests, ctx.generator.generate(requests, ctx.progress), strict=True):
         params = {"subject": rung.subject, "topic": rung.topic, "level": rung.level, "level_name": rung.level_name}
-        parts = parse(result.text) if result.ok else None
+        parts = read(request, result)
         if parts is None:
             out.append(call_failure(NAME, ctx.family, (rung.row_id,), request.prompt, result, "no lesson", params))
             continue
@@ -108,15 +124,17 @@ def write(ctx: RecipeContext, target: int) -> list[Draft]:
 
 def _request(ctx: RecipeContext, rung: Rung, index: int) -> GenerationRequest:
     exp, cfg = ctx.exp, ctx.exp.generator
+    as_json = structured(ctx.generator, cfg)
     request = GenerationRequest(
-        prompt=build_prompt(rung),
-        system=SYSTEM,
-        mode="continue",
+        prompt=build_prompt(rung, as_json),
+        system=JSON_SYSTEM if as_json else SYSTEM,
+        mode="chat" if as_json else "continue",
         max_tokens=max(cfg.instruction_max_tokens, 200),
         temperature=cfg.temperature,
         top_p=cfg.top_p,
         seed=derived_seed(exp.seed + cfg.seed, ctx.round_, NAME, rung.row_id, index),
-        stop=("\nSubject:", "\n\n\n"),
+        stop=() if as_json else ("\nSubject:", "\n\n\n"),
+        output=SECTION if as_json else None,
     )
     return with_role(request, cfg)
 

@@ -18,8 +18,9 @@ import re
 
 from synth_assets.core.seeding import derived_rng, derived_seed
 from synth_assets.generate.recipes.base import Draft, Recipe, RecipeContext, call_failure
-from synth_assets.generate.roles import with_role
+from synth_assets.generate.roles import structured, with_role
 from synth_assets.llm.base import GenerationRequest
+from synth_assets.llm.structured import answer_as, answer_text, strings
 
 NAME = "evol_instruct"
 # In-depth operations, worded after the paper's prompts (Appendix A), shortened for small models.
@@ -46,14 +47,18 @@ _STOP = frozenset(
     "any some each more most very also then than into about".split()
 )
 SYSTEM = "You rewrite tasks. Reply with the rewritten task only, on one line."
+EVOLVED = strings("evolved_task", task=400)
 
 
-def build_prompt(task: str, operation: str) -> str:
+def build_prompt(task: str, operation: str, as_json: bool = False) -> str:
     header = (_BREADTH_HEADER if operation == "in_breadth" else _DEPTH_HEADER).format(
         method=IN_BREADTH if operation == "in_breadth" else IN_DEPTH[operation]
     )
+    given = f"{header}\n\nGiven task: {' '.join(task.split())}"
+    if as_json:
+        return f"{given}\n{answer_as(task='...')}"
     label = "New task" if operation == "in_breadth" else "Rewritten task"
-    return f"{header}\n\nGiven task: {' '.join(task.split())}\n{label}:"
+    return f"{given}\n{label}:"
 
 
 def elimination(original: str, evolved: str) -> str | None:
@@ -100,7 +105,7 @@ def write(ctx: RecipeContext, target: int) -> list[Draft]:
         survivors = []
         for (text, parent, root), (operation, request), result in zip(live, calls, results, strict=True):
             params = {"operation": operation, "depth": level, "root": root}
-            evolved = parse(result.text) if result.ok else ""
+            evolved = parse(answer_text(request.output, result.text, "task")) if result.ok else ""
             if not result.ok or not evolved:
                 out.append(call_failure(NAME, ctx.family, (parent,), request.prompt, result, "no task", params))
                 continue
@@ -120,15 +125,17 @@ def _call(ctx: RecipeContext, task: str, root: str, level: int) -> tuple[str, Ge
     exp, cfg, evol = ctx.exp, ctx.exp.generator, ctx.exp.evol_instruct
     rng = derived_rng(exp.seed, ctx.round_, NAME, root, level)
     operation = "in_breadth" if rng.random() < evol.in_breadth_share else rng.choice(sorted(IN_DEPTH))
+    as_json = structured(ctx.generator, cfg)
     request = GenerationRequest(
-        prompt=build_prompt(task, operation),
+        prompt=build_prompt(task, operation, as_json),
         system=SYSTEM,
-        mode="continue",
+        mode="chat" if as_json else "continue",
         max_tokens=cfg.instruction_max_tokens,
         temperature=cfg.temperature,
         top_p=cfg.top_p,
         seed=derived_seed(exp.seed + cfg.seed, ctx.round_, NAME, root, level),
-        stop=("\n\n", "\nGiven task:"),
+        stop=() if as_json else ("\n\n", "\nGiven task:"),
+        output=EVOLVED if as_json else None,
     )
     return operation, with_role(request, cfg)
 

@@ -18,15 +18,32 @@ import pandas as pd
 
 from synth_assets.core.rows import content_hash
 from synth_assets.core.seeding import derived_rng, derived_seed
-from synth_assets.generate.recipes.base import Draft, PersonaRow, Recipe, RecipeContext, call_failure, input_records
-from synth_assets.generate.roles import with_role
-from synth_assets.generate.self_instruct import CHAT_SYSTEM, InContextExample, parse_continuation
+from synth_assets.generate.recipes.base import (
+    Draft,
+    PersonaRow,
+    Recipe,
+    RecipeContext,
+    call_failure,
+    input_records,
+    new_tasks,
+)
+from synth_assets.generate.roles import structured, with_role
+from synth_assets.generate.self_instruct import (
+    CHAT_SYSTEM,
+    JSON_SYSTEM,
+    NEW_TASKS,
+    InContextExample,
+    json_prompt,
+    parse_items,
+)
 from synth_assets.llm.base import GenerationRequest
+from synth_assets.llm.structured import answer_text, strings
 
 NAME = "persona"
 SHOTS = 3
 _GROW_SYSTEM = "You describe people. Reply with one sentence that describes a person, and nothing else."
 _ARTICLE = re.compile(r"^(a|an|the)\s", re.IGNORECASE)
+PERSONA = strings("persona", person=200)
 
 
 def task_prompt(persona: str, shots: list[InContextExample]) -> str:
@@ -36,16 +53,22 @@ def task_prompt(persona: str, shots: list[InContextExample]) -> str:
     return "\n".join(lines)
 
 
-def grow_prompt(task: str) -> str:
-    return (
-        "Who is likely to ask an AI assistant the following task? Describe that person in one sentence.\n\n"
-        f"Task: {' '.join(task.split())}\nThe person: a"
-    )
+def task_json_prompt(persona: str, shots: list[InContextExample]) -> str:
+    header = f"Come up with a series of tasks that {persona} would ask an AI assistant:"
+    return json_prompt(header, [s.instruction for s in shots])
+
+
+def grow_prompt(task: str, as_json: bool = False) -> str:
+    question = "Who is likely to ask an AI assistant the following task? Describe that person in one sentence."
+    task_line = f"Task: {' '.join(task.split())}"
+    if as_json:
+        return f'{question}\n\n{task_line}\nAnswer as {{"person": "a ..."}}.'
+    return f"{question}\n\n{task_line}\nThe person: a"
 
 
 def parse_persona(text: str) -> str:
     """`a` plus the first line the model wrote, up to its first full stop; empty if nothing usable."""
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    line = next((ln.strip().strip('"') for ln in text.splitlines() if ln.strip()), "")
     line = re.split(r"(?<=[a-z])\.\s", line + " ", maxsplit=1)[0].strip().rstrip(".")
     if len(line.split()) < 2:
         return ""
@@ -74,14 +97,13 @@ def write(ctx: RecipeContext, target: int) -> list[Draft]:
         persona = who[index]
         params = {"persona_id": persona.id, "persona": persona.text, "persona_source": persona.source}
         parents = (persona.parent, *(s.id for s in shots))
-        items = parse_continuation(result, len(shots) + 1, ctx.generator.raw_continuation) if result.ok else []
+        items = parse_items(request, result, len(shots) + 1, ctx.generator.raw_continuation)
         if not items:
-            out.append(call_failure(NAME, ctx.family, parents, request.prompt, result, "no numbered item", params))
+            out.append(call_failure(NAME, ctx.family, parents, request.prompt, result, "no task", params))
             continue
-        for item in items[: cfg.tasks_per_call]:
-            if tasks < target and ctx.accept(item):
-                out.append(Draft(NAME, ctx.family, item, parents, request.prompt, params))
-                tasks += 1
+        drafts = new_tasks(ctx, NAME, items[: cfg.tasks_per_call], target - tasks, (parents, request.prompt, params))
+        out += drafts
+        tasks += sum(d.is_task for d in drafts)
     return out
 
 
@@ -97,18 +119,20 @@ def _grow(ctx: RecipeContext, indices: list[int], out: list[Draft]) -> dict[int,
     if not indices:
         return {}
     cfg = ctx.exp.generator
+    as_json = structured(ctx.generator, cfg)
     sources = {i: derived_rng(ctx.exp.seed, ctx.round_, NAME, "grow", i).choice(ctx.examples) for i in indices}
     requests = [
         with_role(
             GenerationRequest(
-                prompt=grow_prompt(sources[i].instruction),
+                prompt=grow_prompt(sources[i].instruction, as_json),
                 system=_GROW_SYSTEM,
-                mode="continue",
+                mode="chat" if as_json else "continue",
                 max_tokens=48,
                 temperature=cfg.temperature,
                 top_p=cfg.top_p,
                 seed=derived_seed(ctx.exp.seed + cfg.seed, ctx.round_, NAME, "grow", i),
-                stop=("\n",),
+                stop=() if as_json else ("\n",),
+                output=PERSONA if as_json else None,
             ),
             cfg,
         )
@@ -116,7 +140,7 @@ def _grow(ctx: RecipeContext, indices: list[int], out: list[Draft]) -> dict[int,
     ]
     grown: dict[int, PersonaRow] = {}
     for i, request, result in zip(indices, requests, ctx.generator.generate(requests, ctx.progress), strict=True):
-        text = parse_persona(result.text) if result.ok else ""
+        text = parse_persona(answer_text(request.output, result.text, "person")) if result.ok else ""
         source = sources[i]
         if not text:
             params = {"persona_source": "grown", "grown_from": source.id}
@@ -131,15 +155,17 @@ def _task_request(
 ) -> tuple[list[InContextExample], GenerationRequest]:
     exp, cfg = ctx.exp, ctx.exp.generator
     shots = derived_rng(exp.seed, ctx.round_, NAME, "shots", index).sample(ctx.examples, min(SHOTS, len(ctx.examples)))
+    as_json = structured(ctx.generator, cfg, task_list=True)
     request = GenerationRequest(
-        prompt=task_prompt(persona.text, shots),
-        system=CHAT_SYSTEM,
-        mode="continue",
+        prompt=task_json_prompt(persona.text, shots) if as_json else task_prompt(persona.text, shots),
+        system=JSON_SYSTEM if as_json else CHAT_SYSTEM,
+        mode="chat" if as_json else "continue",
         max_tokens=cfg.instruction_max_tokens,
         temperature=cfg.temperature,
         top_p=cfg.top_p,
         seed=derived_seed(exp.seed + cfg.seed, ctx.round_, NAME, index),
-        stop=("\n\n",),
+        stop=() if as_json else ("\n\n",),
+        output=NEW_TASKS if as_json else None,
     )
     return shots, with_role(request, cfg)
 

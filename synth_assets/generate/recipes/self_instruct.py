@@ -7,9 +7,9 @@ from __future__ import annotations
 import math
 
 from synth_assets.core.seeding import derived_rng, derived_seed
-from synth_assets.generate.recipes.base import Draft, Recipe, RecipeContext, call_failure
-from synth_assets.generate.roles import with_role
-from synth_assets.generate.self_instruct import InContextExample, build_request, parse_continuation
+from synth_assets.generate.recipes.base import Draft, Recipe, RecipeContext, call_failure, new_tasks
+from synth_assets.generate.roles import structured, with_role
+from synth_assets.generate.self_instruct import InContextExample, build_json_request, build_request, parse_items
 from synth_assets.llm.base import GenerationRequest
 
 NAME = "self_instruct"
@@ -29,14 +29,13 @@ def write(ctx: RecipeContext, target: int) -> list[Draft]:
         results = ctx.generator.generate([r for _, r in calls], ctx.progress)
         for (shots, request), result in zip(calls, results, strict=True):
             parents = tuple(s.id for s in shots)
-            items = parse_continuation(result, len(shots) + 1, ctx.generator.raw_continuation) if result.ok else []
+            items = parse_items(request, result, len(shots) + 1, ctx.generator.raw_continuation)
             if not items:
-                out.append(call_failure(NAME, ctx.family, parents, request.prompt, result, "no numbered item"))
+                out.append(call_failure(NAME, ctx.family, parents, request.prompt, result, "no task"))
                 continue
-            for item in items:
-                if tasks < target and ctx.accept(item):
-                    out.append(Draft(NAME, ctx.family, item, parents, request.prompt))
-                    tasks += 1
+            drafts = new_tasks(ctx, NAME, items, target - tasks, (parents, request.prompt, {}))
+            out += drafts
+            tasks += sum(d.is_task for d in drafts)
     return out
 
 
@@ -46,7 +45,8 @@ def _call(ctx: RecipeContext, index: int) -> tuple[list[InContextExample], Gener
         ctx.examples, min(exp.sizes.in_context_examples, len(ctx.examples))
     )
     seed = derived_seed(exp.seed + cfg.seed, ctx.round_, ctx.family, index, "gen")
-    request = build_request(ctx.family, shots, cfg.instruction_max_tokens, cfg.temperature, cfg.top_p, seed)
+    build = build_json_request if structured(ctx.generator, cfg, task_list=True) else build_request
+    request = build(ctx.family, shots, cfg.instruction_max_tokens, cfg.temperature, cfg.top_p, seed)
     return shots, with_role(request, cfg)
 
 

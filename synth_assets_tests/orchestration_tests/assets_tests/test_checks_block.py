@@ -60,8 +60,11 @@ def test_bad_seed_set_blocks_the_round(
 def test_wrong_human_fraction_fails_the_final_mix_check(graph: Graph, monkeypatch) -> None:
     real = final_mix_stage.compose_mix
 
-    def half_human(*args, **kwargs):
-        df, plan = real(*args, **kwargs)
+    def half_human(exp, scope, human, filtered, previous):
+        """Every trace kept, whatever the filters made of the model's output, so the mix has rows;
+        then half of them claim to be human."""
+        df, plan = real(exp, scope, human, filtered.assign(kept=True), previous)
+        assert len(df) >= 2
         return df.assign(origin=["human" if i % 2 else "synthetic" for i in range(len(df))]), plan
 
     monkeypatch.setattr(final_mix_stage, "compose_mix", half_human)

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 def every(prompt: str, params: dict[str, Any]) -> str:
     if "Given task:" in prompt:
         return evolver(prompt, params)
-    if prompt.endswith("Lesson:"):
+    if prompt.endswith(("Lesson:", "In the same JSON form.")):
         return textbook(prompt, params)
     if "from Python's" in prompt:
         return coder(prompt, params)
