@@ -65,7 +65,7 @@ def test_a_round_of_every_recipe_audits_an_evolution_back_to_its_seed(
     assert meta["generated_instructions"]["tasks_by_recipe"]  # shown as a table in the UI
     assert all(f"| {name} |" in meta["cot_traces"]["by_recipe"] for name in RECIPES)  # on every task table
 
-    assert graph.materialize_keys(["recipe_summary"]).success
+    assert graph.materialize_keys(["recipe_summary", "verification_rollup", "round_summary"]).success
     with open_warehouse(graph.settings.warehouse) as conn:
         tasks = conn.execute(
             "select id, parent_ids, recipe, recipe_params from main.generated_instructions where failure is null"
@@ -73,7 +73,10 @@ def test_a_round_of_every_recipe_audits_an_evolution_back_to_its_seed(
         traced = conn.execute("select distinct recipe from main.cot_traces").fetchdf()["recipe"]
         per_recipe = conn.execute("select * from main.recipe_summary").fetchdf().set_index("recipe")
         unnamed = conn.execute("select count(*) from main.final_mix where recipe is null").fetchone()[0]
+        [summary] = conn.execute("select tasks_by_recipe from main.round_summary").fetchone()
     assert set(tasks["recipe"]) == set(RECIPES)
+    counts = dict(part.split(": ") for part in summary.split(", "))  # "code_grounded: 2, curriculum: 3, ..."
+    assert counts == {name: str(n) for name, n in tasks["recipe"].value_counts().items()}
     assert set(RECIPES) <= set(traced)  # the recipe travels with the task
     assert unnamed == 0 and per_recipe.loc["human", "in_mix"] > 0  # down to the mix, human rows too
     assert (per_recipe.loc[list(RECIPES), ["tasks", "traces"]] > 0).all().all()
