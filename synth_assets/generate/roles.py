@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from synth_assets.config.experiments import BackendConfig
 from synth_assets.llm.base import GenerationRequest, TextGenerator
+from synth_assets.llm.structured import OutputSchema
 
 
 def with_role(request: GenerationRequest, cfg: BackendConfig, sample_index: int = 0) -> GenerationRequest:
@@ -23,3 +24,29 @@ def structured(generator: TextGenerator, cfg: BackendConfig, task_list: bool = F
     if not generator.structured_output or cfg.structured_output is False:
         return False
     return not (task_list and cfg.structured_output == "auto" and generator.raw_continuation)
+
+
+def recipe_request(
+    cfg: BackendConfig,
+    prompt: str,
+    system: str,
+    output: OutputSchema | None,
+    stop: tuple[str, ...],
+    max_tokens: int,
+    seed: int,
+) -> GenerationRequest:
+    """A recipe's call in either form: held to `output` it is a chat request with no stop
+    sequence (one inside a JSON string would cut it); in free text it continues raw text and
+    stops at `stop`. The role's sampling and system prompt apply to both."""
+    request = GenerationRequest(
+        prompt=prompt,
+        system=system,
+        mode="chat" if output is not None else "continue",
+        max_tokens=max_tokens,
+        temperature=cfg.temperature,
+        top_p=cfg.top_p,
+        seed=seed,
+        stop=() if output is not None else stop,
+        output=output,
+    )
+    return with_role(request, cfg)

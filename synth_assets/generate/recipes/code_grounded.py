@@ -21,7 +21,7 @@ import pandas as pd
 
 from synth_assets.core.seeding import derived_rng, derived_seed
 from synth_assets.generate.recipes.base import Draft, Recipe, RecipeContext, call_failure, input_records
-from synth_assets.generate.roles import structured, with_role
+from synth_assets.generate.roles import recipe_request, structured
 from synth_assets.llm.base import GenerationRequest
 from synth_assets.llm.structured import answer_as, answer_text, strings
 from synth_assets.verify.sandbox import SandboxLimits, SandboxPolicy, evaluate
@@ -171,18 +171,15 @@ def _run_all(
 def _request(ctx: RecipeContext, s: Snippet, kind: str, index: int) -> GenerationRequest:
     exp, cfg = ctx.exp, ctx.exp.generator
     as_json = structured(ctx.generator, cfg)
-    request = GenerationRequest(
-        prompt=explain_prompt(s, as_json) if kind == "explanation" else call_prompt(s, as_json),
-        system=SYSTEM,
-        mode="chat" if as_json else "continue",
-        max_tokens=64,
-        temperature=cfg.temperature,
-        top_p=cfg.top_p,
-        seed=derived_seed(exp.seed + cfg.seed, ctx.round_, NAME, kind, index),
-        stop=() if as_json else ("\n",),
-        output=(QUESTION if kind == "explanation" else CALL) if as_json else None,
+    return recipe_request(
+        cfg,
+        explain_prompt(s, as_json) if kind == "explanation" else call_prompt(s, as_json),
+        SYSTEM,
+        (QUESTION if kind == "explanation" else CALL) if as_json else None,
+        ("\n",),
+        64,
+        derived_seed(exp.seed + cfg.seed, ctx.round_, NAME, kind, index),
     )
-    return with_role(request, cfg)
 
 
 DESCRIPTION = "questions about standard-library functions: explanations, and calls whose value running them gives"

@@ -16,7 +16,7 @@ import pandas as pd
 
 from synth_assets.core.seeding import derived_seed
 from synth_assets.generate.recipes.base import Draft, Recipe, RecipeContext, call_failure, input_records
-from synth_assets.generate.roles import structured, with_role
+from synth_assets.generate.roles import recipe_request, structured
 from synth_assets.llm.base import Generation, GenerationRequest
 from synth_assets.llm.structured import fields, strings
 
@@ -125,18 +125,15 @@ def write(ctx: RecipeContext, target: int) -> list[Draft]:
 def _request(ctx: RecipeContext, rung: Rung, index: int) -> GenerationRequest:
     exp, cfg = ctx.exp, ctx.exp.generator
     as_json = structured(ctx.generator, cfg)
-    request = GenerationRequest(
-        prompt=build_prompt(rung, as_json),
-        system=JSON_SYSTEM if as_json else SYSTEM,
-        mode="chat" if as_json else "continue",
-        max_tokens=max(cfg.instruction_max_tokens, 200),
-        temperature=cfg.temperature,
-        top_p=cfg.top_p,
-        seed=derived_seed(exp.seed + cfg.seed, ctx.round_, NAME, rung.row_id, index),
-        stop=() if as_json else ("\nSubject:", "\n\n\n"),
-        output=SECTION if as_json else None,
+    return recipe_request(
+        cfg,
+        build_prompt(rung, as_json),
+        JSON_SYSTEM if as_json else SYSTEM,
+        SECTION if as_json else None,
+        ("\nSubject:", "\n\n\n"),
+        max(cfg.instruction_max_tokens, 200),
+        derived_seed(exp.seed + cfg.seed, ctx.round_, NAME, rung.row_id, index),
     )
-    return with_role(request, cfg)
 
 
 DESCRIPTION = "a textbook lesson, an exercise and its answer for each rung of a subject x topic x level ladder"

@@ -18,7 +18,7 @@ import re
 
 from synth_assets.core.seeding import derived_rng, derived_seed
 from synth_assets.generate.recipes.base import Draft, Recipe, RecipeContext, call_failure
-from synth_assets.generate.roles import structured, with_role
+from synth_assets.generate.roles import recipe_request, structured
 from synth_assets.llm.base import GenerationRequest
 from synth_assets.llm.structured import answer_as, answer_text, strings
 
@@ -126,18 +126,16 @@ def _call(ctx: RecipeContext, task: str, root: str, level: int) -> tuple[str, Ge
     rng = derived_rng(exp.seed, ctx.round_, NAME, root, level)
     operation = "in_breadth" if rng.random() < evol.in_breadth_share else rng.choice(sorted(IN_DEPTH))
     as_json = structured(ctx.generator, cfg)
-    request = GenerationRequest(
-        prompt=build_prompt(task, operation, as_json),
-        system=SYSTEM,
-        mode="chat" if as_json else "continue",
-        max_tokens=cfg.instruction_max_tokens,
-        temperature=cfg.temperature,
-        top_p=cfg.top_p,
-        seed=derived_seed(exp.seed + cfg.seed, ctx.round_, NAME, root, level),
-        stop=() if as_json else ("\n\n", "\nGiven task:"),
-        output=EVOLVED if as_json else None,
+    request = recipe_request(
+        cfg,
+        build_prompt(task, operation, as_json),
+        SYSTEM,
+        EVOLVED if as_json else None,
+        ("\n\n", "\nGiven task:"),
+        cfg.instruction_max_tokens,
+        derived_seed(exp.seed + cfg.seed, ctx.round_, NAME, root, level),
     )
-    return operation, with_role(request, cfg)
+    return operation, request
 
 
 RECIPE = Recipe(NAME, "pool tasks evolved step by step into harder or rarer ones", ("general",), write)

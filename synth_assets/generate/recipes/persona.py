@@ -27,7 +27,7 @@ from synth_assets.generate.recipes.base import (
     input_records,
     new_tasks,
 )
-from synth_assets.generate.roles import structured, with_role
+from synth_assets.generate.roles import recipe_request, structured
 from synth_assets.generate.self_instruct import (
     CHAT_SYSTEM,
     JSON_SYSTEM,
@@ -122,19 +122,14 @@ def _grow(ctx: RecipeContext, indices: list[int], out: list[Draft]) -> dict[int,
     as_json = structured(ctx.generator, cfg)
     sources = {i: derived_rng(ctx.exp.seed, ctx.round_, NAME, "grow", i).choice(ctx.examples) for i in indices}
     requests = [
-        with_role(
-            GenerationRequest(
-                prompt=grow_prompt(sources[i].instruction, as_json),
-                system=_GROW_SYSTEM,
-                mode="chat" if as_json else "continue",
-                max_tokens=48,
-                temperature=cfg.temperature,
-                top_p=cfg.top_p,
-                seed=derived_seed(ctx.exp.seed + cfg.seed, ctx.round_, NAME, "grow", i),
-                stop=() if as_json else ("\n",),
-                output=PERSONA if as_json else None,
-            ),
+        recipe_request(
             cfg,
+            grow_prompt(sources[i].instruction, as_json),
+            _GROW_SYSTEM,
+            PERSONA if as_json else None,
+            ("\n",),
+            48,
+            derived_seed(ctx.exp.seed + cfg.seed, ctx.round_, NAME, "grow", i),
         )
         for i in indices
     ]
@@ -156,18 +151,16 @@ def _task_request(
     exp, cfg = ctx.exp, ctx.exp.generator
     shots = derived_rng(exp.seed, ctx.round_, NAME, "shots", index).sample(ctx.examples, min(SHOTS, len(ctx.examples)))
     as_json = structured(ctx.generator, cfg, task_list=True)
-    request = GenerationRequest(
-        prompt=task_json_prompt(persona.text, shots) if as_json else task_prompt(persona.text, shots),
-        system=JSON_SYSTEM if as_json else CHAT_SYSTEM,
-        mode="chat" if as_json else "continue",
-        max_tokens=cfg.instruction_max_tokens,
-        temperature=cfg.temperature,
-        top_p=cfg.top_p,
-        seed=derived_seed(exp.seed + cfg.seed, ctx.round_, NAME, index),
-        stop=() if as_json else ("\n\n",),
-        output=NEW_TASKS if as_json else None,
+    request = recipe_request(
+        cfg,
+        task_json_prompt(persona.text, shots) if as_json else task_prompt(persona.text, shots),
+        JSON_SYSTEM if as_json else CHAT_SYSTEM,
+        NEW_TASKS if as_json else None,
+        ("\n\n",),
+        cfg.instruction_max_tokens,
+        derived_seed(exp.seed + cfg.seed, ctx.round_, NAME, index),
     )
-    return shots, with_role(request, cfg)
+    return shots, request
 
 
 RECIPE = Recipe(
