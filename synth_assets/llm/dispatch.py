@@ -150,6 +150,7 @@ class _Run:
                     return True
             if error.kind == "rate_limited":
                 rate_limited += 1
+            if error.overload:
                 self.limit.rate_limited(error.retry_after)
             if not error.retryable or attempts > self.policy.max_retries or self.stop.requested:
                 self.budget.release(estimate)
@@ -162,6 +163,8 @@ class _Run:
         limit, remaining, reset = read_rate_headers(headers)
         if limit and self.policy.requests_per_minute is None:
             self.requests.set_rate(limit)
+        if remaining is not None and remaining <= self.limit.in_flight:
+            self.limit.near_quota()  # doubling again would only buy 429s
         if remaining == 0 and reset:
             self.limit.pause_until(time.monotonic() + reset)
 

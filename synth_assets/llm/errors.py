@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 RETRYABLE_STATUS = {408, 409, 429}
+OVERLOAD_STATUS = {429, 503, 529}  # rate limited, unavailable, overloaded (Anthropic's 529)
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class CallError:
     retryable: bool
     message: str
     retry_after: float | None = None
+    overload: bool = False  # the endpoint is past its capacity: fewer calls in flight
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
@@ -61,14 +63,15 @@ def classify(exc: BaseException, secrets: Iterable[str | None] = ()) -> CallErro
     response = getattr(exc, "response", None)
     if isinstance(status, int):
         headers = getattr(response, "headers", None)
+        overload = status in OVERLOAD_STATUS
         if status == 429:
-            return CallError("rate_limited", True, message, retry_after_seconds(headers))
+            return CallError("rate_limited", True, message, retry_after_seconds(headers), overload)
         if status >= 500 or status in RETRYABLE_STATUS:
-            return CallError("server_error", True, message, retry_after_seconds(headers))
+            return CallError("server_error", True, message, retry_after_seconds(headers), overload)
         kind = "authentication_error" if status in (401, 403) else "client_error"
         return CallError(kind, False, message)
     if "Timeout" in name:
-        return CallError("timeout", True, message)
+        return CallError("timeout", True, message, overload=True)
     if "Connection" in name or "RemoteProtocol" in name:
         return CallError("connection_error", True, message)
     if isinstance(exc, json.JSONDecodeError | ValueError) or "Validation" in name or "Decode" in name:

@@ -3,8 +3,10 @@ the provider's own rate-limit headers.
 
 Pacing is evenly spaced (a request every 60/rpm seconds, plus a small burst allowance) rather than
 "send until 429": a 429 costs a round trip and, on most providers, counts against the limit too.
-When the limit is unknown, AIMD concurrency finds it: one more slot after a window of successes,
-half the slots on a 429.
+When the limit is unknown, concurrency finds it: slow start first (one more slot per success,
+so the window doubles every window of successes, as TCP does), until the first sign of overload
+(a 429 or 529, a timeout, a provider saying its quota is nearly spent) or the maximum; then AIMD
+(one more slot after a window of successes, half the slots on overload).
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ class Pacer:
 
 
 class AdaptiveLimit:
-    """At most `limit` calls in flight; the limit grows while calls succeed and halves on a 429.
+    """At most `limit` calls in flight; the limit grows while calls succeed (doubling per window
+    until the first overload, then by one per window) and halves on overload.
 
     A finished call wakes at most as many waiters as there are free slots (one, usually), never
     all of them: with a waiter per request that was O(N) work per completion and O(N^2) a stage.
@@ -52,6 +55,7 @@ class AdaptiveLimit:
         self.limit = float(initial)
         self.maximum = maximum
         self.adaptive = adaptive
+        self.slow_start = True  # until the first sign of overload
         self.in_flight = 0
         self.peak = initial
         self.wakeups = 0
@@ -101,18 +105,24 @@ class AdaptiveLimit:
 
     def succeeded(self) -> None:
         if self.adaptive and self.limit < self.maximum:
-            self.limit = min(self.maximum, self.limit + 1.0 / self.limit)
+            self.limit = min(self.maximum, self.limit + (1.0 if self.slow_start else 1.0 / self.limit))
             self.peak = max(self.peak, int(self.limit))
             self._wake()
 
     def rate_limited(self, retry_after: float | None) -> None:
-        """Halve once per burst of 429s (calls already in flight report the same overload)."""
+        """A 429, 529 or timeout: halve once per burst (calls already in flight report the same
+        overload), and grow additively from now on."""
         now = time.monotonic()
         if retry_after:
             self.pause_until(now + retry_after)
+        self.slow_start = False
         if self.adaptive and now - self._last_cut > 1.0:
             self.limit = max(1.0, self.limit / 2)
             self._last_cut = now
+
+    def near_quota(self) -> None:
+        """The provider says few requests are left in its window: stop doubling, keep the window."""
+        self.slow_start = False
 
     def pause_until(self, when: float) -> None:
         self._paused_until = max(self._paused_until, when)

@@ -55,6 +55,42 @@ def test_adaptive_concurrency_halves_on_429_and_grows_back() -> None:
     assert after_cut == 4.0 and 8 < grown <= 32 and peak == int(grown)
 
 
+def test_the_window_doubles_until_the_first_overload_then_grows_by_one() -> None:
+    """Slow start: from 8 to 64 in 8 + 16 + 32 = 56 successes (one more slot each); additive
+    growth alone would need about 2,000. After a 429 the window halves and grows by one a window."""
+    limit = AdaptiveLimit(initial=8, maximum=64, adaptive=True)
+    for _ in range(56):
+        limit.succeeded()
+    assert limit.limit == 64 and limit.slow_start
+    limit.rate_limited(None)
+    assert limit.limit == 32 and not limit.slow_start
+    for _ in range(32):
+        limit.succeeded()
+    assert 32.9 < limit.limit < 33.1  # one window of successes, one more slot
+    quota = AdaptiveLimit(initial=8, maximum=64, adaptive=True)
+    quota.near_quota()  # the provider's headers say the quota is nearly spent: no more doubling
+    for _ in range(8):
+        quota.succeeded()
+    assert quota.limit < 9
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_ramp_against_a_server_that_refuses_above_32_in_flight_loses_nothing(provider: str) -> None:
+    """The default policy (from 8, up to 64) finds the server's capacity: every request answered
+    exactly once, and once past the ramp the server holds about 32 requests, not 8 and not 64."""
+    requests = _requests(900)
+    with LoopbackLLMServer(latency_s=0.15, max_in_flight=32) as server:  # the latency keeps 32+ in flight
+        out = backend(provider, server, concurrency=8, max_concurrency=64).generate(requests)
+        answered = server.log.prompts_answered()
+        refused = sum(1 for e in server.log.entries if e["status"] == 429)
+        seen = server.in_flight_seen
+    assert all(r.ok for r in out) and len(out) == len(requests)
+    assert set(answered.values()) == {1} and len(answered) == len(requests)  # none lost, none twice
+    assert refused > 0 and sum(r.rate_limited for r in out) == refused
+    settled = sorted(seen[len(seen) // 2 :])
+    assert 16 <= settled[len(settled) // 2] <= 32  # the median load in the second half
+
+
 def test_the_pacer_spaces_requests() -> None:
     """A leaky bucket keeps a schedule: the k-th unit is let through no sooner than k intervals
     after the bucket was made. A late wake-up (a busy machine) may shorten the next gap, never

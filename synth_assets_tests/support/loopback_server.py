@@ -18,7 +18,8 @@ as `params["output"]` (its name) and `params["schema"]`.
 `/v1/embeddings` answers a hashed bag of words (texts sharing words point the same way), as
 base64 float32 or as floats. A requests-per-minute limit
 (token bucket, answered by 429 with `retry-after` and the provider's rate-limit headers) and a
-fixed latency make it a stand-in for a real endpoint under load.
+fixed latency make it a stand-in for a real endpoint under load; `max_in_flight` gives it a
+capacity (a request beyond it gets a 429), the overload a concurrency ramp must find.
 """
 
 from __future__ import annotations
@@ -126,6 +127,7 @@ class LoopbackLLMServer:
         responder: Responder = default_responder,
         batch_ready_after_polls: int = 2,
         hang_s: float = 30.0,
+        max_in_flight: int | None = None,
     ) -> None:
         self.latency_s = latency_s
         # Like real providers, tolerate about a second's worth of requests at once.
@@ -136,6 +138,10 @@ class LoopbackLLMServer:
         self.responder = responder
         self.batch_ready_after_polls = batch_ready_after_polls
         self.hang_s = hang_s
+        # Capacity: a chat request arriving while this many are being served gets a 429.
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
+        self.in_flight_seen: list[int] = []  # at each admitted chat request, how many were in flight
         self.log = RequestLog()
         self.headers_seen: list[dict[str, str]] = []
         self._attempts: Counter[str] = Counter()
@@ -176,6 +182,19 @@ class LoopbackLLMServer:
         return f"http://127.0.0.1:{self.port}"
 
     # -- behaviour -----------------------------------------------------------------------------
+    def admit(self) -> bool:
+        """Count a chat request in; False (and not counted) when the server is at capacity."""
+        with self._lock:
+            if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
+                return False
+            self.in_flight += 1
+            self.in_flight_seen.append(self.in_flight)
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
     def fault_for(self, prompt: str) -> str | None:
         match = FAULT.search(prompt)
         if not match:
@@ -528,14 +547,22 @@ class _Handler(BaseHTTPRequestHandler):
             server.log.add(api=api, status=400, prompt=prompt)
             self._error(api, 400, "invalid_request_error", problem)
             return
-        if self._refused(api, prompt):
+        if not server.admit():
+            server.log.add(api=api, status=429, prompt=prompt)
+            headers = {"retry-after": "0.05", **self._rate_headers(api)}
+            self._error(api, 429, "rate_limit_error", f"more than {server.max_in_flight} requests in flight", headers)
             return
-        text = server.responder(prompt, _sampling_params(body))
-        payload = (
-            _anthropic_message(body, text, prompt) if api == "anthropic" else _openai_completion(body, text, prompt)
-        )
-        server.log.add(api=api, status=200, prompt=prompt)
-        self._send(200, payload, self._rate_headers(api))
+        try:
+            if self._refused(api, prompt):
+                return
+            text = server.responder(prompt, _sampling_params(body))
+            payload = (
+                _anthropic_message(body, text, prompt) if api == "anthropic" else _openai_completion(body, text, prompt)
+            )
+            server.log.add(api=api, status=200, prompt=prompt)
+            self._send(200, payload, self._rate_headers(api))
+        finally:
+            server.leave()
 
     # -- Anthropic Message Batches -------------------------------------------------------------
     def _anthropic_batch_create(self, body: dict[str, Any]) -> None:
