@@ -68,20 +68,6 @@ def json_prompt(header: str, instructions: list[str], wanted: int = ITEMS_PER_CA
     return f"{header}\n{shown}\nWrite {wanted} new tasks on other topics, in the same JSON form."
 
 
-def build_json_request(
-    family: str, examples: list[InContextExample], max_tokens: int, temperature: float, top_p: float, seed: int
-) -> GenerationRequest:
-    return GenerationRequest(
-        prompt=json_prompt(HEADERS[family], [e.instruction for e in examples]),
-        system=JSON_SYSTEM,
-        max_tokens=max_tokens,
-        temperature=temperature,
-        top_p=top_p,
-        seed=seed,
-        output=NEW_TASKS,
-    )
-
-
 def parse_items(request: GenerationRequest, result: Generation, first_number: int, raw: bool) -> list[str]:
     """New tasks from either kind of answer: a structured request's JSON, or a numbered list."""
     if not result.ok:

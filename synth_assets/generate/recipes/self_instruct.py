@@ -8,8 +8,16 @@ import math
 
 from synth_assets.core.seeding import derived_rng, derived_seed
 from synth_assets.generate.recipes.base import Draft, Recipe, RecipeContext, call_failure, new_tasks
-from synth_assets.generate.roles import structured, with_role
-from synth_assets.generate.self_instruct import InContextExample, build_json_request, build_request, parse_items
+from synth_assets.generate.roles import recipe_request, structured, with_role
+from synth_assets.generate.self_instruct import (
+    HEADERS,
+    JSON_SYSTEM,
+    NEW_TASKS,
+    InContextExample,
+    build_request,
+    json_prompt,
+    parse_items,
+)
 from synth_assets.llm.base import GenerationRequest
 
 NAME = "self_instruct"
@@ -45,9 +53,11 @@ def _call(ctx: RecipeContext, index: int) -> tuple[list[InContextExample], Gener
         ctx.examples, min(exp.sizes.in_context_examples, len(ctx.examples))
     )
     seed = derived_seed(exp.seed + cfg.seed, ctx.round_, ctx.family, index, "gen")
-    build = build_json_request if structured(ctx.generator, cfg, task_list=True) else build_request
-    request = build(ctx.family, shots, cfg.instruction_max_tokens, cfg.temperature, cfg.top_p, seed)
-    return shots, with_role(request, cfg)
+    if not structured(ctx.generator, cfg, task_list=True):
+        request = build_request(ctx.family, shots, cfg.instruction_max_tokens, cfg.temperature, cfg.top_p, seed)
+        return shots, with_role(request, cfg)
+    prompt = json_prompt(HEADERS[ctx.family], [s.instruction for s in shots])
+    return shots, recipe_request(cfg, prompt, JSON_SYSTEM, NEW_TASKS, (), cfg.instruction_max_tokens, seed)
 
 
 RECIPE = Recipe(NAME, "new tasks by continuing a numbered list of pool tasks", ("general", "math"), write)
