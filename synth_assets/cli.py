@@ -22,6 +22,7 @@ from synth_assets.config.instance import create_storage, ensure_instance_config
 from synth_assets.config.settings import Settings, SettingsError
 from synth_assets.seeds.loaders import (
     SeedFileError,
+    load_constitution,
     load_curriculum,
     load_instruction_tasks,
     load_math_problems,
@@ -75,7 +76,13 @@ def _input_problems(settings: Settings) -> tuple[ExperimentsFile | None, list[st
     except ConfigError as exc:
         problems.append(str(exc))
     loaders = {
-        settings.seeds_dir: (load_instruction_tasks, load_math_problems, load_personas, load_curriculum),
+        settings.seeds_dir: (
+            load_instruction_tasks,
+            load_math_problems,
+            load_personas,
+            load_curriculum,
+            load_constitution,
+        ),
         settings.heldout_dir: (load_instruction_tasks, load_math_problems),
     }
     for folder, folder_loaders in loaders.items():

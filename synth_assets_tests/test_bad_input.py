@@ -273,6 +273,14 @@ def test_a_bad_persona_is_located(tiny_settings: Settings) -> None:
     assert "personas.jsonl:3: field 'persona'" in _refused(tiny_settings, "check")
 
 
+def test_a_bad_principle_is_located(tiny_settings: Settings) -> None:
+    path = tiny_settings.seeds_dir / "constitution.jsonl"
+    lines = path.read_text().splitlines()
+    lines[1] = json.dumps({"id": "follows-instruction", "critique": "Find faults.", "revision": "Fix them."})
+    path.write_text("\n".join(lines) + "\n")
+    assert "constitution.jsonl:2: field 'comparison': Field required" in _refused(tiny_settings, "check")
+
+
 @pytest.mark.parametrize(
     ("text", "says"),
     [

@@ -256,6 +256,34 @@ class CodeGroundedConfig(_Strict):
     )
 
 
+class AIFeedbackConfig(_Strict):
+    """Preference pairs no annotator wrote (the `ai_preferences` stage). The feedback model is
+    the judge when the experiment has one, else the generator."""
+
+    revision_share: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="share of kept synthetic responses critiqued and revised against a "
+        "principle of the constitution (Constitutional AI); each revision is a pair (chosen) over its original",
+    )
+    comparison_share: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="share of tasks with no ground truth and two answered responses whose "
+        "pair the feedback model labels, asked twice with positions swapped (RLAIF)",
+    )
+    max_tokens: int = Field(192, ge=16, le=8192, description="tokens for a critique or a choice; a revision gets 2x")
+    drop_revisions_judge_rejects: bool = Field(
+        False, description="leave out of the DPO pairs a revision the feedback model did not prefer to its original"
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return self.revision_share > 0 or self.comparison_share > 0
+
+
 class CheckConfig(_Strict):
     human_fraction_tolerance: float = Field(0.02, ge=0.0, le=1.0, description="allowed |achieved - target|")
 
@@ -277,6 +305,7 @@ class Experiment(_Strict):
     evol_instruct: EvolConfig = EvolConfig()
     persona: PersonaConfig = PersonaConfig()
     code_grounded: CodeGroundedConfig = CodeGroundedConfig()
+    ai_feedback: AIFeedbackConfig = AIFeedbackConfig()
     verify: VerifyConfig = VerifyConfig()
     filters: FilterConfig = FilterConfig()
     checks: CheckConfig = CheckConfig()
@@ -287,6 +316,15 @@ class Experiment(_Strict):
     def _recipes_have_shares(self) -> Experiment:
         if not self.recipes or any(not (0 < s <= 1) for s in self.recipes.values()):
             raise ValueError("recipes: each share must be in (0, 1], and at least one recipe is needed")
+        return self
+
+    @model_validator(mode="after")
+    def _feedback_needs_a_model(self) -> Experiment:
+        if self.ai_feedback.enabled and self.judge is None and self.generator.backend == "student":
+            raise ValueError(
+                "ai_feedback needs a model that follows instructions: an n-gram student cannot critique, revise "
+                "or choose; give the experiment a `judge:` or set the shares to 0"
+            )
         return self
 
     @model_validator(mode="after")

@@ -29,6 +29,10 @@ class CardFacts:
     collapse: Mapping[str, Any] = field(default_factory=dict)
     lineage: Mapping[str, Any] = field(default_factory=dict)
     recipes: Mapping[str, int] = field(default_factory=dict)  # rows of the mix per recipe ('human' for human rows)
+    pair_sources: Mapping[str, int] = field(
+        default_factory=dict
+    )  # DPO pairs per source (verified, constitutional, ...)
+    feedback: Mapping[str, Any] = field(default_factory=dict)  # ai_preferences' counts (preference_stats)
 
 
 def _size(rows: int) -> str:
@@ -90,6 +94,16 @@ The generator's terms of use and the human seed data's licenses apply to this da
 ## How the rows were made (rows of the mix per recipe)
 
 {_table(facts.recipes, "recipe", "rows")}
+## Preference pairs by source
+
+`verified`: a trace that passed ground truth over one that failed; `constitutional`: a response
+revised against a principle of the constitution (chosen) over the original; `ai_feedback`: the
+feedback model's choice of two responses, asked in both orders.
+
+{_table(facts.pair_sources, "source", "pairs")}
+## AI feedback (critiques, revisions and labels asked this round)
+
+{_table(facts.feedback, "statistic", "value")}
 ## The filter funnel (rows dropped by each step)
 
 {_table(facts.funnel, "step", "rows")}

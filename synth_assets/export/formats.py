@@ -30,6 +30,8 @@ def dpo_record(row: Mapping[str, Any]) -> dict[str, Any]:
         "rejected": [{"role": "assistant", "content": row["rejected"]}],
         "chosen_id": row["chosen_id"],
         "rejected_id": row["rejected_id"],
+        "source": row.get("source") or "verified",
+        "principle_id": row.get("principle_id"),
         "experiment": row["experiment"],
         "round": int(row["round"]),
     }

@@ -50,3 +50,27 @@ def recipe_request(
         output=output,
     )
     return with_role(request, cfg)
+
+
+def chat_request(
+    cfg: BackendConfig,
+    prompt: str,
+    system: str,
+    output: OutputSchema | None,
+    max_tokens: int,
+    seed: int,
+    temperature: float | None = None,
+) -> GenerationRequest:
+    """A role's chat turn, held to `output` or in free text: what feedback calls are (a critique,
+    a revision, a choice between two responses), which answer a question rather than continue a
+    text. `temperature` overrides the role's: a label is asked for at 0."""
+    request = GenerationRequest(
+        prompt=prompt,
+        system=system,
+        max_tokens=max_tokens,
+        temperature=cfg.temperature if temperature is None else temperature,
+        top_p=cfg.top_p,
+        seed=seed,
+        output=output,
+    )
+    return with_role(request, cfg)

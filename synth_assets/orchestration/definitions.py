@@ -43,6 +43,7 @@ def human_data_defs() -> dg.Definitions:
         human_data.heldout_human,
         human_data.personas,
         human_data.curriculum,
+        human_data.constitution,
         human_data.code_snippets,
     ]
     assets = _with_code_references(inputs)

@@ -11,10 +11,12 @@ from synth_assets.seeds.code_snippets import load_snippets, python_version
 from synth_assets.seeds.humaneval import SOURCE as HUMANEVAL_SOURCE
 from synth_assets.seeds.humaneval import humaneval_tasks
 from synth_assets.seeds.loaders import (
+    CONSTITUTION_FILE,
     CURRICULUM_FILE,
     INSTRUCTION_FILE,
     MATH_FILE,
     PERSONA_FILE,
+    load_constitution,
     load_curriculum,
     load_instruction_tasks,
     load_math_problems,
@@ -102,6 +104,22 @@ def persona_rows(folder: Path, run_id: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=schemas.column_names(schemas.PERSONAS))
 
 
+def constitution_rows(folder: Path, run_id: str) -> pd.DataFrame:
+    """The constitution's principles as rows with the contract: the lineage root of every
+    critique, revision and AI-feedback label made under one of them."""
+    rows = []
+    for p in load_constitution(folder):
+        content = {"principle_id": p.id, "critique": p.critique, "revision": p.revision, "comparison": p.comparison}
+        rows.append(
+            {
+                **human_contract("constitution", content, run_id),
+                **content,
+                "source_ref": f"{folder.name}/{CONSTITUTION_FILE}#{p.id}",
+            }
+        )
+    return pd.DataFrame(rows, columns=schemas.column_names(schemas.CONSTITUTION))
+
+
 def curriculum_rows(folder: Path, run_id: str) -> pd.DataFrame:
     """The curriculum ladder as rows with the contract, one per (subject, topic, level)."""
     rows = []
@@ -138,9 +156,11 @@ def code_snippet_rows(run_id: str, root: Path | None = None) -> pd.DataFrame:
 
 
 def recipe_input_rows(folder: Path, run_id: str) -> dict[str, pd.DataFrame]:
-    """Every input table a recipe reads, by name, for runs outside Dagster (benchmarks, notebooks)."""
+    """Every input table a recipe or the feedback stage reads, by name, for runs outside Dagster
+    (benchmarks, notebooks)."""
     return {
         "personas": persona_rows(folder, run_id),
         "curriculum": curriculum_rows(folder, run_id),
         "code_snippets": code_snippet_rows(run_id),
+        "constitution": constitution_rows(folder, run_id),
     }

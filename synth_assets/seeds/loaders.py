@@ -16,6 +16,7 @@ from synth_assets.config.input_files import UniqueKeyLoader, read_text_file
 INSTRUCTION_FILE = "instruction_tasks.jsonl"
 MATH_FILE = "math_problems.jsonl"
 PERSONA_FILE = "personas.jsonl"
+CONSTITUTION_FILE = "constitution.jsonl"
 _MAX_REPORTED = 20
 
 
@@ -76,6 +77,19 @@ class Persona(_Seed):
     _blank = field_validator("persona")(_not_blank)
 
 
+class Principle(_Seed):
+    """One principle of the constitution (Bai et al. 2022): how to critique a response against it,
+    how to revise the response to meet it, and how to ask which of two responses meets it better
+    (the AI-feedback label). Its id is what every preference row made under it records."""
+
+    id: str = Field(pattern=_ID)
+    critique: str = Field(min_length=1, max_length=500)
+    revision: str = Field(min_length=1, max_length=500)
+    comparison: str = Field(min_length=1, max_length=500)
+
+    _blank = field_validator("critique", "revision", "comparison")(_not_blank)
+
+
 Record = TypeVar("Record", bound=BaseModel)
 
 
@@ -125,6 +139,10 @@ def load_math_problems(folder: Path) -> list[MathProblem]:
 
 def load_personas(folder: Path) -> list[Persona]:
     return load_jsonl(folder / PERSONA_FILE, Persona)
+
+
+def load_constitution(folder: Path) -> list[Principle]:
+    return load_jsonl(folder / CONSTITUTION_FILE, Principle)
 
 
 CURRICULUM_FILE = "curriculum.yaml"

@@ -4,6 +4,7 @@ the assets, their checks, the lineage map and the `lineage_nodes` model follow f
 from __future__ import annotations
 
 from synth_assets.stages import (
+    ai_preferences,
     cot_traces,
     filtered_set,
     final_mix,
@@ -21,6 +22,7 @@ PIPELINE: tuple[StageSpec, ...] = (
     verified_traces.STAGE,
     filtered_set.STAGE,
     final_mix.STAGE,
+    ai_preferences.STAGE,
     preference_pairs.STAGE,
 )
 STAGES: tuple[str, ...] = tuple(s.name for s in PIPELINE)

@@ -112,6 +112,16 @@ HELDOUT_HUMAN = HUMAN_SEEDS
 PERSONAS = _schema(
     _CONTRACT, [dg.TableColumn("persona", "VARCHAR", description="who the persona recipe writes tasks as")], _HUMAN
 )
+CONSTITUTION = _schema(
+    _CONTRACT,
+    [
+        dg.TableColumn("principle_id", "VARCHAR", description="the principle's id in the constitution file"),
+        dg.TableColumn("critique", "VARCHAR", description="how a response is critiqued against the principle"),
+        dg.TableColumn("revision", "VARCHAR", description="how a response is revised to meet it"),
+        dg.TableColumn("comparison", "VARCHAR", description="the question that picks the better of two responses"),
+    ],
+    _HUMAN,
+)
 _LESSON = [
     dg.TableColumn("subject", "VARCHAR", description="math, coding or reasoning (the ladder file's subjects)"),
     dg.TableColumn("topic", "VARCHAR", description="what the lesson teaches"),
@@ -159,17 +169,56 @@ VERIFIED_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT)
 FILTERED_SET = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT, _FILTER)
 FINAL_MIX = _schema(_CONTRACT, _TASK, _RESPONSE)
 COLLAPSE_METRICS = _schema(_METRICS_HEAD, _metric_columns(), _ROUND_FACTS)
-_PAIR = [
-    dg.TableColumn("task_id", "VARCHAR", description="the task both traces answer"),
+_FEEDBACK = [
+    dg.TableColumn(
+        "source",
+        "VARCHAR",
+        description="'verified' (a trace that passed ground truth over one that failed), 'constitutional' (a "
+        "revision over the response it revised) or 'ai_feedback' (the feedback model's choice of two responses)",
+    ),
+    dg.TableColumn("task_id", "VARCHAR", description="the task the responses answer"),
     dg.TableColumn("prompt", "VARCHAR", description="the user turn: instruction and input"),
-    dg.TableColumn("chosen", "VARCHAR", description="a trace verified against ground truth"),
-    dg.TableColumn("rejected", "VARCHAR", description="a trace of the same task that failed verification"),
-    dg.TableColumn("chosen_id", "VARCHAR", description="filtered_set id of the chosen trace"),
-    dg.TableColumn("rejected_id", "VARCHAR", description="filtered_set id of the rejected trace"),
-    dg.TableColumn("chosen_evidence", "VARCHAR", description="why the chosen trace passed"),
-    dg.TableColumn("rejected_evidence", "VARCHAR", description="why the rejected trace failed"),
+    dg.TableColumn("principle_id", "VARCHAR", description="the constitution's principle the feedback was asked under"),
 ]
-PREFERENCE_PAIRS = _schema(_CONTRACT, _PAIR)
+AI_PREFERENCES = _schema(
+    _CONTRACT,
+    _FEEDBACK,
+    [
+        dg.TableColumn("first_id", "VARCHAR", description="filtered_set id of the response revised or compared"),
+        dg.TableColumn("first", "VARCHAR", description="that response"),
+        dg.TableColumn("second_id", "VARCHAR", description="ai_feedback: filtered_set id of the other response"),
+        dg.TableColumn(
+            "second", "VARCHAR", description="ai_feedback: the other response; constitutional: the revision"
+        ),
+        dg.TableColumn("critique", "VARCHAR", description="constitutional: the model's critique of the first response"),
+        dg.TableColumn(
+            "preferred",
+            "VARCHAR",
+            description="which side the feedback model chose in both orders: 'first' or 'second' (for a revision, "
+            "'second' is the revision), 'inconsistent' when the swap changed its answer; null on failure",
+        ),
+        dg.TableColumn("votes", "VARCHAR", description="its answer in each order (A or B), then its reasons, as JSON"),
+        dg.TableColumn(
+            "failure",
+            "VARCHAR",
+            description="why the row holds no pair ('call: ...', 'parse: ...', 'revision: unchanged'); null otherwise",
+        ),
+    ],
+)
+_PAIR = [
+    dg.TableColumn("chosen", "VARCHAR", description="the preferred response (verified, revised or chosen)"),
+    dg.TableColumn("rejected", "VARCHAR", description="the other response"),
+    dg.TableColumn(
+        "chosen_id",
+        "VARCHAR",
+        description="filtered_set id of the chosen trace (constitutional: the ai_preferences row)",
+    ),
+    dg.TableColumn("rejected_id", "VARCHAR", description="filtered_set id of the rejected trace"),
+    dg.TableColumn("chosen_evidence", "VARCHAR", description="why the chosen side won: its verdict, or the feedback"),
+    dg.TableColumn("rejected_evidence", "VARCHAR", description="why the rejected side lost"),
+    dg.TableColumn("critique", "VARCHAR", description="constitutional: the critique the revision answers"),
+]
+PREFERENCE_PAIRS = _schema(_CONTRACT, _FEEDBACK, _PAIR)
 
 
 def column_names(schema: dg.TableSchema) -> list[str]:

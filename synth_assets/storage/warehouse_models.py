@@ -21,6 +21,7 @@ ROOTS: tuple[tuple[str, dg.TableSchema], ...] = (
     ("human_seeds", schemas.HUMAN_SEEDS),
     ("personas", schemas.PERSONAS),
     ("curriculum", schemas.CURRICULUM),
+    ("constitution", schemas.CONSTITUTION),
     ("code_snippets", schemas.CODE_SNIPPETS),
 )
 _NODE_COLUMNS = ("instruction", "response", "verdict", "verifier", "drop_reason")

@@ -14,6 +14,7 @@ import pytest
 
 from synth_assets.config.experiments import BackendConfig
 from synth_assets.core.rows import content_hash
+from synth_assets.generate.feedback import choice, critique
 from synth_assets.generate.recipes import code_grounded, curriculum, evol_instruct, persona
 from synth_assets.generate.roles import structured
 from synth_assets.generate.self_instruct import NEW_TASKS
@@ -28,7 +29,7 @@ from synth_assets_tests.llm_tests.remote import backend
 from synth_assets_tests.support.loopback_server import LoopbackLLMServer, structured_request_problem
 
 SCHEMAS = [NEW_TASKS, evol_instruct.EVOLVED, persona.PERSONA, curriculum.SECTION, code_grounded.QUESTION,
-           code_grounded.CALL, GRADE]  # fmt: skip
+           code_grounded.CALL, GRADE, critique.CRITIQUE, critique.REVISION, choice.CHOICE]  # fmt: skip
 GOOD = {
     "new_tasks": {"tasks": ["Plan a picnic for six people.", "Name three rivers in Asia."]},
     "evolved_task": {"task": "Plan a picnic for six people on a budget of $40."},
@@ -37,6 +38,9 @@ GOOD = {
     "code_question": {"question": "What does it return for an empty list?"},
     "code_call": {"call": "shorten('Hello world', width=8)"},
     "grade": {"score": 7, "reason": "Mostly right."},
+    "critique": {"critique": "The second step adds where it should multiply."},
+    "revision": {"revision": "3 boxes of 4 pens are 3 * 4 = 12 pens."},
+    "choice": {"reason": "B shows its steps.", "better": "B"},
 }
 
 
@@ -164,6 +168,10 @@ def test_the_embedded_model_is_held_to_every_schema() -> None:
         "code_question": 'Ask one question about `len`. Answer as {"question": "...?"}.',
         "code_call": 'Write one call to `len` with a literal argument. Answer as {"call": "len(...)"}.',
         "grade": 'Grade the answer "4" to "What is 2 + 2?" from 1 to 10. Answer as {"score": N, "reason": "..."}.',
+        "critique": 'Critique the answer "5" to "What is 2 + 2?". Answer as {"critique": "..."}.',
+        "revision": 'Rewrite the answer "5" to "What is 2 + 2?" so it is right. Answer as {"revision": "..."}.',
+        "choice": 'Which answer to "What is 2 + 2?" is better, A: "5" or B: "4"? Answer as '
+        '{"reason": "...", "better": "A" or "B"}.',
     }
     local = LlamaCppGenerator("SmolLM2-135M-Instruct.Q4_1", n_threads=2)
     with GenerationSession(local, None) as session:

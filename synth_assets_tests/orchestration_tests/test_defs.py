@@ -28,6 +28,7 @@ def test_code_location_loads_every_stage() -> None:
         "heldout_human",
         "personas",
         "curriculum",
+        "constitution",
         "code_snippets",
         *STAGES,
         *collapse,

@@ -27,7 +27,7 @@ def test_generated_models_follow_the_registries() -> None:
     step a rollup column, with no SQL edited."""
     models = {m.name: m for m in all_models()}
     roots = {name for name, _ in ROOTS}
-    assert roots == {"human_seeds", *RECIPE_INPUTS}
+    assert roots == {"human_seeds", "constitution", *RECIPE_INPUTS}
     assert set(models["lineage_nodes"].deps) == {*roots, *STAGES}
     assert models["lineage_nodes"].sql.count("union all") == len(roots) + len(STAGES) - 1
     rollup = models["funnel_rollup"].sql

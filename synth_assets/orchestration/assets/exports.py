@@ -17,6 +17,7 @@ from synth_assets.filters.funnel import funnel_counts
 from synth_assets.orchestration.assets.metadata import markdown_table, round_asset_args
 from synth_assets.orchestration.resources.pipeline_config import PipelineConfig
 from synth_assets.provenance.audit import ensure_lineage_view
+from synth_assets.stages.ai_preferences import preference_stats
 from synth_assets.stages.verified_traces import verification_stats
 from synth_assets.storage.sql_files import sql
 from synth_assets.storage.warehouse import WarehouseResource
@@ -38,6 +39,7 @@ def _files_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         warehouse: WarehouseResource,
         final_mix: pd.DataFrame,
         preference_pairs: pd.DataFrame,
+        ai_preferences: pd.DataFrame,
         verified_traces: pd.DataFrame,
         filtered_set: pd.DataFrame,
         collapse_metrics: pd.DataFrame,
@@ -48,6 +50,7 @@ def _files_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         exp, round_ = pipeline_config.partition(context)
         folder = Path(pipeline_config.data_dir) / "exports" / exp.name / str(round_)
         facts = card_facts(exp, round_, final_mix, preference_pairs, verified_traces, filtered_set, collapse_metrics)
+        facts = replace(facts, feedback=preference_stats(ai_preferences) if len(ai_preferences) else {})
         with warehouse.get_connection() as conn:
             facts = replace(facts, lineage=partition_lineage(conn, exp.name, round_))
         write_text(folder / "README.md", dataset_card(facts))
@@ -66,6 +69,7 @@ def _files_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
                 "dataset_card": dg.MetadataValue.path(str(folder / "README.md")),
                 "sft_rows": dg.MetadataValue.int(len(final_mix)),
                 "dpo_pairs": dg.MetadataValue.int(len(preference_pairs)),
+                "dpo_pairs_by_source": dg.MetadataValue.json(facts.pair_sources),
                 "sft_sample": dg.MetadataValue.md(markdown_table(final_mix, ["id", "instruction", "response"], 3)),
             }
         )
@@ -97,13 +101,18 @@ def card_facts(
         verification=verification_stats(verified) if len(verified) else {},
         collapse=collapse,
         recipes=_recipe_counts(final_mix),
+        pair_sources=_counts(pairs, "source"),
     )
 
 
 def _recipe_counts(final_mix: pd.DataFrame) -> dict[str, int]:
-    if "recipe" not in final_mix or final_mix.empty:
+    return _counts(final_mix, "recipe")
+
+
+def _counts(df: pd.DataFrame, column: str) -> dict[str, int]:
+    if column not in df or df.empty:
         return {}
-    return {str(k): int(v) for k, v in final_mix["recipe"].fillna("unknown").value_counts().sort_index().items()}
+    return {str(k): int(v) for k, v in df[column].fillna("unknown").value_counts().sort_index().items()}
 
 
 def partition_lineage(conn, experiment: str, round_: int) -> dict[str, int]:

@@ -14,7 +14,13 @@ from synth_assets.orchestration.assets.metadata import (
 from synth_assets.orchestration.resources.pipeline_config import PipelineConfig
 from synth_assets.seeds.code_snippets import python_version
 from synth_assets.seeds.fingerprint import fingerprint
-from synth_assets.seeds.human_pool import code_snippet_rows, curriculum_rows, human_rows, persona_rows
+from synth_assets.seeds.human_pool import (
+    code_snippet_rows,
+    constitution_rows,
+    curriculum_rows,
+    human_rows,
+    persona_rows,
+)
 from synth_assets.stages import schemas
 
 # The loaders' code; the files' content is the data version (see `_result`).
@@ -41,7 +47,7 @@ def _result(df: pd.DataFrame, pipeline_config: PipelineConfig) -> dg.Output:
 
 
 def _files_version(pipeline_config: PipelineConfig) -> str:
-    """The human files' content (seeds, held-out, personas, curriculum): their data version."""
+    """The human files' content (seeds, held-out, personas, curriculum, constitution): their data version."""
     return fingerprint(pipeline_config.seeds_dir, pipeline_config.heldout_dir)
 
 
@@ -94,6 +100,14 @@ def curriculum(context: dg.AssetExecutionContext, pipeline_config: PipelineConfi
     at every level, each row the lineage root of the lessons and exercises written for it."""
     rows = curriculum_rows(pipeline_config.seeds_dir, context.run.run_id)
     return _versioned(rows, _files_version(pipeline_config))
+
+
+@_human_asset(schemas.CONSTITUTION)
+def constitution(context: dg.AssetExecutionContext, pipeline_config: PipelineConfig) -> dg.Output:
+    """The principles (data/seeds/constitution.jsonl) that the `ai_preferences` stage critiques,
+    revises and compares responses against (Constitutional AI, Bai et al. 2022): a versioned
+    input, and the lineage root of every preference pair made under one of them."""
+    return _versioned(constitution_rows(pipeline_config.seeds_dir, context.run.run_id), _files_version(pipeline_config))
 
 
 @_human_asset(schemas.CODE_SNIPPETS)

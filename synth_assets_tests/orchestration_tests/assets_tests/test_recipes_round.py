@@ -2,7 +2,9 @@
 tasks are split between Self-Instruct, two-step Evol-Instruct chains and personas passes its
 blocking check (an evolved task's parent is a row of the same table, a persona task's a row of
 `personas`), reports tasks per recipe, carries each row's recipe downstream, and `synth audit`
-walks a second-level evolution back through the first level to the human seed."""
+walks a second-level evolution back through the first level to the human seed. The same round
+critiques, revises and labels its responses (`ai_preferences`), and a constitutional DPO pair
+audits back through its revision to the response it revised, the principle and the human seed."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from synth_assets.stages.registry import STAGES
 from synth_assets.storage.previous_round import partition_key
 from synth_assets.storage.warehouse_file import open_warehouse
 from synth_assets_tests.conftest import TINY
+from synth_assets_tests.generate_tests.test_ai_feedback import fair
 from synth_assets_tests.generate_tests.test_code_grounded import coder
 from synth_assets_tests.generate_tests.test_recipes import evolver, textbook
 from synth_assets_tests.orchestration_tests.assets_tests.graph import Graph
@@ -30,13 +33,18 @@ pytestmark = pytest.mark.slow
 
 
 def every(prompt: str, params: dict[str, Any]) -> str:
+    if "Critique request:" in prompt or "Revision request:" in prompt or prompt.endswith("Better:"):
+        return fair(prompt, params)
     if "Given task:" in prompt:
         return evolver(prompt, params)
     if prompt.endswith(("Lesson:", "In the same JSON form.")):
         return textbook(prompt, params)
     if "from Python's" in prompt:
         return coder(prompt, params)
-    return responder(prompt, params)
+    answer = responder(prompt, params)
+    if answer == "A short, helpful answer.":  # the k samples of a task differ, as sampled answers do
+        return f"{answer} It comes to {12 if params.get('seed', 0) % 2 else 7}."
+    return answer
 
 
 def test_a_round_of_every_recipe_audits_an_evolution_back_to_its_seed(
@@ -54,6 +62,7 @@ def test_a_round_of_every_recipe_audits_an_evolution_back_to_its_seed(
             "recipes": dict.fromkeys(RECIPES, 1.0),
             "evol_instruct": {"depth": 2, "in_breadth_share": 0.0},
             "verify": {"constraint_share": 0},
+            "ai_feedback": {"revision_share": 1.0, "comparison_share": 1.0},
         }
         graph = Graph(tmp_path, {**TINY, "experiments": [experiment]}, env={"OPENAI_API_KEY": KEY})
         assert graph.materialize("human_data").success
@@ -91,3 +100,20 @@ def test_a_round_of_every_recipe_audits_an_evolution_back_to_its_seed(
     stages = {r["id"]: r["stage"] for r in chain}
     assert stages[first] == "generated_instructions"  # the level-1 evolution
     assert "human_seeds" in stages.values()  # and through the pool, the human seed
+
+    with open_warehouse(graph.settings.warehouse) as conn:
+        pairs = conn.execute("select id, source, chosen_id, rejected_id from main.preference_pairs").fetchdf()
+        [[revisions, preferred, wrong_before]] = conn.execute(
+            "select count(*), count(*) filter (where preferred = 'second'), count(*) filter (where first not like "
+            "'%12%') from main.ai_preferences where source = 'constitutional' and failure is null"
+        ).fetchall()
+    # the fair labeller prefers a revision to 12 over an original without it, and flips on a tie
+    assert 0 < preferred == wrong_before < revisions
+    assert meta["ai_preferences"]["revisions_preferred"] == round(preferred / revisions, 4)
+    assert {"constitutional", "ai_feedback"} <= set(pairs["source"])
+    pair = pairs[pairs["source"] == "constitutional"].iloc[0]
+    audit = CliRunner().invoke(app, ["audit", pair["id"], "--json"], env=env)
+    assert audit.exit_code == 0, audit.output
+    stages = {r["id"]: r["stage"] for r in json.loads(audit.output)}
+    assert stages[pair["chosen_id"]] == "ai_preferences" and stages[pair["rejected_id"]] == "filtered_set"
+    assert {"constitution", "human_seeds"} <= set(stages.values())
