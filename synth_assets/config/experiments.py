@@ -284,6 +284,33 @@ class AIFeedbackConfig(_Strict):
         return self.revision_share > 0 or self.comparison_share > 0
 
 
+class AgentConfig(_Strict):
+    """Tool-using agent trajectories (the `agent_trajectories` stage)."""
+
+    share: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="share of the round's tasks (math, general, code questions; not "
+        "HumanEval stubs) also solved by the generator as an agent with a calculator and Python in the sandbox",
+    )
+    max_steps: int = Field(4, ge=1, le=20, description="model calls per trajectory; one without a tool call ends it")
+    max_tokens: int = Field(256, ge=16, le=8192, description="tokens per step")
+
+
+class DialogueConfig(_Strict):
+    """Multi-turn dialogues (the `dialogues` stage)."""
+
+    share: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="share of kept synthetic responses grown into dialogues by a simulated "
+        "user's follow-ups (clarify, challenge, extend) and the assistant's answers",
+    )
+    follow_ups: int = Field(2, ge=1, le=10, description="user follow-ups per dialogue (each answered)")
+
+
 class CheckConfig(_Strict):
     human_fraction_tolerance: float = Field(0.02, ge=0.0, le=1.0, description="allowed |achieved - target|")
 
@@ -306,6 +333,8 @@ class Experiment(_Strict):
     persona: PersonaConfig = PersonaConfig()
     code_grounded: CodeGroundedConfig = CodeGroundedConfig()
     ai_feedback: AIFeedbackConfig = AIFeedbackConfig()
+    agent: AgentConfig = AgentConfig()
+    dialogue: DialogueConfig = DialogueConfig()
     verify: VerifyConfig = VerifyConfig()
     filters: FilterConfig = FilterConfig()
     checks: CheckConfig = CheckConfig()
@@ -324,6 +353,19 @@ class Experiment(_Strict):
             raise ValueError(
                 "ai_feedback needs a model that follows instructions: an n-gram student cannot critique, revise "
                 "or choose; give the experiment a `judge:` or set the shares to 0"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _agents_need_a_tool_caller(self) -> Experiment:
+        if self.agent.share > 0 and self.generator.backend == "student":
+            raise ValueError("agent.share needs a generator that can call tools; an n-gram student cannot")
+        if self.dialogue.share > 0 and self.generator.backend == "student":
+            raise ValueError("dialogue.share needs a generator that holds a conversation; an n-gram student cannot")
+        if self.agent.share > 0 and self.generator.batch:
+            raise ValueError(
+                "agent.share with generator.batch: each agent step needs the results of the step before, which a "
+                "batch API returns within 24 hours; set batch: false"
             )
         return self
 

@@ -33,6 +33,8 @@ class CardFacts:
         default_factory=dict
     )  # DPO pairs per source (verified, constitutional, ...)
     feedback: Mapping[str, Any] = field(default_factory=dict)  # ai_preferences' counts (preference_stats)
+    agents: Mapping[str, Any] = field(default_factory=dict)  # agent_trajectories' counts (agent_stats)
+    dialogues: int = 0  # complete multi-turn conversations in dialogue_sft
 
 
 def _size(rows: int) -> str:
@@ -43,6 +45,12 @@ def _header(facts: CardFacts) -> dict[str, Any]:
     configs = [{"config_name": "sft", "data_files": [{"split": "train", "path": "sft.parquet"}], "default": True}]
     if facts.dpo_pairs:
         configs.append({"config_name": "dpo", "data_files": [{"split": "train", "path": "dpo.parquet"}]})
+    if facts.dialogues:
+        configs.append(
+            {"config_name": "dialogue_sft", "data_files": [{"split": "train", "path": "dialogue_sft.parquet"}]}
+        )
+    if facts.agents.get("in_agent_sft"):
+        configs.append({"config_name": "agent_sft", "data_files": [{"split": "train", "path": "agent_sft.parquet"}]})
     return {
         "pretty_name": f"{facts.experiment} round {facts.round_} (synth-assets)",
         "license": "other",
@@ -87,6 +95,8 @@ Synthetic instruction data made by [synth-assets](https://github.com/) round by 
 
 - `sft`: {facts.sft_rows} conversations (`messages`), human share {facts.human_fraction:.1%}
 - `dpo`: {facts.dpo_pairs} preference pairs (`prompt`, `chosen`, `rejected`)
+- `dialogue_sft`: {facts.dialogues} multi-turn conversations (`messages`: a task, its answer, simulated
+  follow-ups and their answers)
 - Provenance: {chained}.
 
 The generator's terms of use and the human seed data's licenses apply to this data.
@@ -104,6 +114,9 @@ feedback model's choice of two responses, asked in both orders.
 ## AI feedback (critiques, revisions and labels asked this round)
 
 {_table(facts.feedback, "statistic", "value")}
+## Agent trajectories (`agent_sft`: finished, and passed or with nothing to check)
+
+{_table(facts.agents, "statistic", "value")}
 ## The filter funnel (rows dropped by each step)
 
 {_table(facts.funnel, "step", "rows")}

@@ -19,6 +19,7 @@ import anthropic
 
 from synth_assets.llm.base import Generation, GenerationRequest, failed, parsed
 from synth_assets.llm.provider import HTTPProvider
+from synth_assets.llm.tools import ToolCall, Turn
 
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "tool_use": "stop", "max_tokens": "length"}
 _TOOL_DESCRIPTION = "Record the answer. Call this with the whole answer as its input."
@@ -40,7 +41,7 @@ class AnthropicAPI(HTTPProvider):
         params: dict[str, Any] = {
             "model": self.model,
             "max_tokens": request.max_tokens,
-            "messages": [{"role": "user", "content": request.prompt}],
+            "messages": [{"role": "user", "content": request.prompt}, *_messages(request.turns)],
         }
         if request.system:
             params["system"] = request.system
@@ -50,28 +51,37 @@ class AnthropicAPI(HTTPProvider):
             name = request.output.name
             params["tools"] = [{"name": name, "description": _TOOL_DESCRIPTION, "input_schema": request.output.schema}]
             params["tool_choice"] = {"type": "tool", "name": name}
+        if request.tools:
+            params["tools"] = [
+                {"name": t.name, "description": t.description, "input_schema": t.parameters} for t in request.tools
+            ]
         return params
 
     @staticmethod
-    def generation(message: Any) -> Generation:
-        """A forced tool call's input is the answer; otherwise the text blocks are."""
-        tool = next((b for b in message.content if getattr(b, "type", None) == "tool_use"), None)
-        if tool is not None:
-            text = json.dumps(tool.input)
-        else:
-            text = "".join(block.text for block in message.content if getattr(block, "type", None) == "text")
+    def generation(message: Any, offered_tools: bool = False) -> Generation:
+        """A forced tool call's input is the answer; with tools offered, each `tool_use` block is
+        a call; otherwise the text blocks are the answer."""
+        uses = [b for b in message.content if getattr(b, "type", None) == "tool_use"]
+        text = "".join(block.text for block in message.content if getattr(block, "type", None) == "text")
+        calls: tuple[ToolCall, ...] = ()
+        if offered_tools:
+            calls = tuple(ToolCall(u.id, u.name, json.dumps(u.input)) for u in uses)
+        elif uses:
+            text = json.dumps(uses[0].input)
+        reason = message.stop_reason or "stop"
         return Generation(
             text=text,
-            finish_reason=_FINISH.get(message.stop_reason or "", message.stop_reason or "stop"),
+            finish_reason="tool_calls" if calls else _FINISH.get(reason, reason),
             prompt_tokens=message.usage.input_tokens,
             completion_tokens=message.usage.output_tokens,
+            tool_calls=calls,
         )
 
     async def call(
         self, client: anthropic.AsyncAnthropic, request: GenerationRequest
     ) -> tuple[Generation, Mapping[str, str]]:
         raw = await client.messages.with_raw_response.create(**self.params(request))
-        return self.generation(await parsed(raw)), raw.headers
+        return self.generation(await parsed(raw), bool(request.tools)), raw.headers
 
     # -- Message Batches ----------------------------------------------------------------------
     async def submit(self, client: anthropic.AsyncAnthropic, items: Sequence[tuple[str, GenerationRequest]]) -> str:
@@ -92,3 +102,25 @@ class AnthropicAPI(HTTPProvider):
             else:
                 detail = getattr(getattr(result, "error", None), "error", None)
                 yield entry.custom_id, failed(f"batch_{result.type}", str(getattr(detail, "message", result.type)))
+
+
+def _messages(turns: tuple[Turn, ...]) -> list[dict[str, Any]]:
+    """Turns as the Messages API takes them back: the assistant's text and `tool_use` blocks, then
+    one user message holding a `tool_result` block per call it answers (consecutive results share
+    that message, as the API requires)."""
+    out: list[dict[str, Any]] = []
+    for turn in turns:
+        if turn.role == "tool":
+            block = {"type": "tool_result", "tool_use_id": turn.tool_call_id, "content": turn.content}
+            if out and out[-1]["role"] == "user":
+                out[-1]["content"].append(block)
+            else:
+                out.append({"role": "user", "content": [block]})
+            continue
+        if turn.role == "user":
+            out.append({"role": "user", "content": turn.content})
+            continue
+        blocks: list[dict[str, Any]] = [{"type": "text", "text": turn.content}] if turn.content else []
+        blocks += [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.parsed() or {}} for c in turn.tool_calls]
+        out.append({"role": "assistant", "content": blocks})
+    return out

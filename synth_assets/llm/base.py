@@ -18,6 +18,7 @@ from synth_assets.core.callbacks import ProgressFn
 from synth_assets.core.rows import content_hash
 from synth_assets.llm.pricing import input_tokens_at_most
 from synth_assets.llm.structured import OutputSchema
+from synth_assets.llm.tools import ToolCall, ToolSpec, Turn
 
 Mode = Literal["chat", "continue"]
 ResultFn = Callable[[int, "Generation"], None]
@@ -42,13 +43,20 @@ class GenerationRequest:
     # would cut a chat model's answer, which restates the whole function in a fence.
     chat_stop: tuple[str, ...] | None = None
     output: OutputSchema | None = None  # structured output: the JSON the answer must be
+    turns: tuple[Turn, ...] = ()  # the conversation after `prompt` (an agent's calls and their results)
+    tools: tuple[ToolSpec, ...] = ()  # tools the model may call
+
+    def __post_init__(self) -> None:
+        if self.tools and self.output is not None:
+            raise ValueError("a request either offers tools or asks for structured output, not both")
 
     def key(self, backend_label: str) -> str:
-        """A free-text request keeps the key it had before structured output existed, so no
-        cache is invalidated by the field."""
+        """A request without the later fields (structured output, turns, tools) keeps the key it
+        had before they existed, so no cache is invalidated by them."""
         fields = asdict(self)
-        if fields["output"] is None:
-            del fields["output"]
+        for name in ("output", "turns", "tools"):
+            if not fields[name]:
+                del fields[name]
         return content_hash(backend_label, fields, length=32)
 
     @property
@@ -73,6 +81,7 @@ class Generation:
     error_kind: str | None = None
     attempts: int = 1
     rate_limited: int = 0
+    tool_calls: tuple[ToolCall, ...] = ()  # the tools the model called (finish_reason 'tool_calls')
 
     @property
     def ok(self) -> bool:

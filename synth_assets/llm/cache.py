@@ -16,10 +16,12 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, ClassVar
 
 from synth_assets.llm.base import Generation
+from synth_assets.llm.tools import calls_from_stored
 
 FILE_NAME = "responses.sqlite3"
 _KEPT = ("text", "finish_reason", "prompt_tokens", "completion_tokens")
@@ -152,9 +154,7 @@ class ResponseCache:
         """The cached answers among `keys`, by key."""
         found: dict[str, Generation] = {}
         for chunk in _chunks(list(dict.fromkeys(keys)), _CHUNK):
-            found.update(
-                (key, Generation(**json.loads(value))) for key, value in self._store.select("responses", chunk)
-            )
+            found.update((key, _loaded(json.loads(value))) for key, value in self._store.select("responses", chunk))
         return found
 
     def put(self, key: str, result: Generation) -> None:
@@ -191,8 +191,16 @@ class ResponseCache:
 
 
 def _stored(result: Generation) -> str:
-    """The answer and its token counts, nothing else (no prompt, headers or key material)."""
-    return json.dumps({k: getattr(result, k) for k in _KEPT})
+    """The answer, its tool calls and its token counts, nothing else (no prompt, headers or key
+    material). An answer without tool calls is stored as it was before they existed."""
+    value: dict[str, Any] = {k: getattr(result, k) for k in _KEPT}
+    if result.tool_calls:
+        value["tool_calls"] = [asdict(call) for call in result.tool_calls]
+    return json.dumps(value)
+
+
+def _loaded(value: dict[str, Any]) -> Generation:
+    return Generation(**{**value, "tool_calls": calls_from_stored(value.get("tool_calls"))})
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

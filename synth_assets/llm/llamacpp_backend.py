@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from synth_assets.llm import tool_format
 from synth_assets.llm.base import Generation, GenerationRequest, ResultFn
 from synth_assets.llm.interrupts import GenerationInterrupted, StopRequest, stop_on_signals
 
@@ -62,19 +63,22 @@ class LlamaCppGenerator:
         self._pool: _WorkerPool | None = None
 
     def generate(self, requests: Sequence[GenerationRequest], on_result: ResultFn | None = None) -> list[Generation]:
+        """Requests that offer tools go to the model in llama.cpp's generic format (`tool_format`)
+        and come back as tool calls."""
         results: list[Generation | None] = [None] * len(requests)
+        given = [tool_format.as_generic(r) for r in requests]
 
         def report(index: int, result: Generation) -> None:
-            results[index] = result
+            results[index] = result = tool_format.from_generic(requests[index], result)
             if on_result:
                 on_result(index, result)
 
         stop = StopRequest()
         with stop_on_signals(stop):
             if self._workers == 1:
-                self._local().run(list(enumerate(requests)), report, lambda: stop.requested)
+                self._local().run(list(enumerate(given)), report, lambda: stop.requested)
             else:
-                self._worker_pool().run(list(enumerate(requests)), report, stop)
+                self._worker_pool().run(list(enumerate(given)), report, stop)
         if stop.signum is not None:
             kept = sum(1 for r in results if r is not None and r.ok)
             raise GenerationInterrupted(stop.signum, kept, len(requests) - kept, self.label)

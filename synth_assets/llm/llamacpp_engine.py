@@ -28,6 +28,7 @@ from typing import Any
 import llama_cpp as ll
 import numpy as np
 
+from synth_assets.llm import tool_format
 from synth_assets.llm.base import Generation, GenerationRequest
 
 MIN_P, TOP_K = 0.05, 40  # llama-cpp-python's own defaults for create_completion
@@ -113,7 +114,7 @@ class BatchedEngine:
             return request.prompt
         messages = [{"role": "system", "content": request.system}] if request.system else []
         messages.append({"role": "user", "content": request.prompt})
-        return self._chat(messages)
+        return self._chat(messages + tool_format.messages(request.turns, tools=request.output is not None))
 
     def tokenize(self, text: str) -> list[int]:
         data = text.encode("utf-8")

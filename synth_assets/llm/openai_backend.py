@@ -17,6 +17,7 @@ import openai
 
 from synth_assets.llm.base import Generation, GenerationRequest, failed, parsed
 from synth_assets.llm.provider import HTTPProvider
+from synth_assets.llm.tools import ToolCall, Turn
 
 BATCH_ENDPOINT = "/v1/chat/completions"
 MAX_STOP_SEQUENCES = 4
@@ -37,6 +38,7 @@ class OpenAIAPI(HTTPProvider):
     def params(self, request: GenerationRequest) -> dict[str, Any]:
         messages = [{"role": "system", "content": request.system}] if request.system else []
         messages.append({"role": "user", "content": request.prompt})
+        messages += [_message(turn) for turn in request.turns]
         params: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
@@ -50,6 +52,14 @@ class OpenAIAPI(HTTPProvider):
         if request.output is not None:
             schema = {"name": request.output.name, "schema": request.output.strict_schema(), "strict": True}
             params["response_format"] = {"type": "json_schema", "json_schema": schema}
+        if request.tools:
+            params["tools"] = [
+                {
+                    "type": "function",
+                    "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+                }
+                for t in request.tools
+            ]
         return params
 
     @staticmethod
@@ -57,11 +67,18 @@ class OpenAIAPI(HTTPProvider):
         """From the JSON of a chat completion (the batch output holds it as plain JSON)."""
         choice = completion["choices"][0]
         usage = completion.get("usage") or {}
+        message = choice.get("message") or {}
+        calls = tuple(
+            ToolCall(c["id"], c["function"]["name"], c["function"].get("arguments") or "{}")
+            for c in message.get("tool_calls") or ()
+            if c.get("type", "function") == "function"
+        )
         return Generation(
-            text=(choice.get("message") or {}).get("content") or "",
+            text=message.get("content") or "",
             finish_reason=choice.get("finish_reason") or "stop",
             prompt_tokens=usage.get("prompt_tokens") or 0,
             completion_tokens=usage.get("completion_tokens") or 0,
+            tool_calls=calls,
         )
 
     async def call(
@@ -102,3 +119,19 @@ class OpenAIAPI(HTTPProvider):
             return item["custom_id"], self.generation(response["body"])
         error = item.get("error") or (response.get("body") or {}).get("error") or {}
         return item["custom_id"], failed("batch_errored", str(error.get("message", "no message")))
+
+
+def _message(turn: Turn) -> dict[str, Any]:
+    """A turn as Chat Completions takes it back: the assistant's calls with their ids, a tool's
+    result naming the call it answers."""
+    if turn.role == "tool":
+        return {"role": "tool", "tool_call_id": turn.tool_call_id, "content": turn.content}
+    if turn.role == "user":
+        return {"role": "user", "content": turn.content}
+    message: dict[str, Any] = {"role": "assistant", "content": turn.content or None}
+    if turn.tool_calls:
+        message["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in turn.tool_calls
+        ]
+    return message

@@ -134,6 +134,10 @@ class _Tries:
 
 
 def _schema_problem(request: GenerationRequest, result: Generation) -> str | None:
+    """Why the answer misses its schema: the request's `output`, or for tools on a backend that
+    holds the model to llama.cpp's generic format, that format (checked by the backend)."""
+    if request.tools and result.error_kind == "malformed_response":
+        return (result.error or "").removeprefix("malformed_response: ")
     if request.output is None or not result.ok:
         return None
     try:

@@ -30,6 +30,7 @@ from synth_assets.generate.feedback.principles import Principle, drawn, principl
 from synth_assets.llm.base import TextGenerator
 from synth_assets.mix.regimes import sample
 from synth_assets.stages import schemas
+from synth_assets.stages.responses import answered, kept_synthetic
 from synth_assets.stages.row_frames import RowScope, frame
 from synth_assets.stages.spec import Parent, Preview, StageResult, StageRun, StageSpec
 from synth_assets.verify.ground_truth import check_many, has_ground_truth
@@ -38,16 +39,9 @@ from synth_assets.verify.verdicts import RATE_VERIFIERS
 NAME = "ai_preferences"
 
 
-def answered(filtered: pd.DataFrame) -> pd.DataFrame:
-    """Traces with a response: no call error, not blank."""
-    ok = filtered["error"].isna() & (filtered["response"].fillna("").str.strip() != "")
-    return filtered[ok]
-
-
 def to_revise(filtered: pd.DataFrame, exp: Experiment, round_: int) -> pd.DataFrame:
     """A seeded `revision_share` of the kept synthetic responses: those headed for training."""
-    kept = answered(filtered)
-    kept = kept[kept["kept"].astype(bool) & (kept["origin"] == "synthetic")].sort_values("id")
+    kept = kept_synthetic(filtered)
     return sample(kept, round(exp.ai_feedback.revision_share * len(kept)), exp.seed, round_, NAME, "revise")
 
 

@@ -4,8 +4,10 @@ the assets, their checks, the lineage map and the `lineage_nodes` model follow f
 from __future__ import annotations
 
 from synth_assets.stages import (
+    agent_trajectories,
     ai_preferences,
     cot_traces,
+    dialogues,
     filtered_set,
     final_mix,
     generated_instructions,
@@ -19,10 +21,12 @@ PIPELINE: tuple[StageSpec, ...] = (
     seed_set.STAGE,
     generated_instructions.STAGE,
     cot_traces.STAGE,
+    agent_trajectories.STAGE,
     verified_traces.STAGE,
     filtered_set.STAGE,
     final_mix.STAGE,
     ai_preferences.STAGE,
+    dialogues.STAGE,
     preference_pairs.STAGE,
 )
 STAGES: tuple[str, ...] = tuple(s.name for s in PIPELINE)

@@ -169,6 +169,56 @@ VERIFIED_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT)
 FILTERED_SET = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT, _FILTER)
 FINAL_MIX = _schema(_CONTRACT, _TASK, _RESPONSE)
 COLLAPSE_METRICS = _schema(_METRICS_HEAD, _metric_columns(), _ROUND_FACTS)
+AGENT_TRAJECTORIES = _schema(
+    _CONTRACT,
+    _TASK,
+    [
+        dg.TableColumn("task_id", "VARCHAR", description="id of the task row the agent solved"),
+        dg.TableColumn(
+            "messages",
+            "VARCHAR",
+            description="the whole trajectory as JSON messages in the Hugging Face tool-use format: system, user, "
+            "assistant turns with tool_calls, a tool message per result, the final answer",
+        ),
+        dg.TableColumn("final_answer", "VARCHAR", description="the model's last turn without a tool call"),
+        dg.TableColumn("steps", "INTEGER", description="model calls the trajectory took"),
+        dg.TableColumn("tool_calls", "INTEGER", description="tool calls executed"),
+        dg.TableColumn("tool_errors", "INTEGER", description="tool calls that returned an error"),
+        dg.TableColumn(
+            "verdict",
+            "VARCHAR",
+            description="passed / failed / no_answer against ground truth; "
+            "'unverifiable' where the task has none; null for failed trajectories",
+        ),
+        dg.TableColumn("verifier", "VARCHAR", description="which check decided (math by value: math_reference)"),
+        dg.TableColumn("evidence", "VARCHAR", description="why the check decided as it did"),
+        dg.TableColumn(
+            "failure",
+            "VARCHAR",
+            description="why the trajectory has no final answer ('call:', 'steps:', 'loop:', 'tool:'); null otherwise",
+        ),
+    ],
+)
+DIALOGUES = _schema(
+    _CONTRACT,
+    _TASK,
+    [
+        dg.TableColumn("task_id", "VARCHAR", description="the task the conversation starts from"),
+        dg.TableColumn(
+            "messages",
+            "VARCHAR",
+            description="the conversation as JSON chat messages: the task, the answer, then each simulated "
+            "user follow-up and the assistant's answer to it",
+        ),
+        dg.TableColumn("user_turns", "INTEGER", description="user messages in the conversation, the task included"),
+        dg.TableColumn("moves", "VARCHAR", description="the simulated user's move per follow-up, as JSON"),
+        dg.TableColumn(
+            "failure",
+            "VARCHAR",
+            description="why the dialogue stopped short ('call: ...', 'parse: ...'); null otherwise",
+        ),
+    ],
+)
 _FEEDBACK = [
     dg.TableColumn(
         "source",

@@ -23,6 +23,9 @@ FACTS = CardFacts(
     verification={"verified_rate": 0.5, "reward_hacking": 0},
     collapse={"embedding_recall": 0.91, "heldout_perplexity": 212.5, "vendi": float("nan")},
     lineage={"rows": 3, "unbroken_rows": 3, "human_seed_ancestors": 2},
+    pair_sources={"constitutional": 1},
+    agents={"trajectories": 2, "finished": 1, "in_agent_sft": 1},
+    dialogues=1,
 )
 
 
@@ -33,6 +36,11 @@ def _export(folder: Path) -> None:
     ]
     write_jsonl_and_parquet(sft, folder / "sft")
     write_jsonl_and_parquet([{"prompt": "p", "chosen": "c", "rejected": "r"}], folder / "dpo")
+    tool = {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": {"name": "calculator",
+            "arguments": {"expression": "3*4"}}}]}  # fmt: skip
+    write_jsonl_and_parquet([{"messages": [{"role": "user", "content": "q"}, tool]}], folder / "agent_sft")
+    write_jsonl_and_parquet([{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}],
+                            folder / "dialogue_sft")  # fmt: skip
     write_text(folder / "README.md", dataset_card(FACTS))
 
 
@@ -47,7 +55,11 @@ def test_the_card_loads_with_datasets_and_parses_with_huggingface_hub(tmp_path: 
     card = DatasetCard.load(tmp_path / "export" / "README.md")
     data = card.data.to_dict()
     assert data["task_categories"] == ["text-generation"] and data["size_categories"] == ["n<1K"]
-    assert [c["config_name"] for c in data["configs"]] == ["sft", "dpo"]
+    assert [c["config_name"] for c in data["configs"]] == ["sft", "dpo", "dialogue_sft", "agent_sft"]
+    agent = datasets.load_dataset(str(tmp_path / "export"), "agent_sft", split="train")
+    assert agent[0]["messages"][1]["tool_calls"][0]["function"]["arguments"] == {"expression": "3*4"}
+    assert datasets.load_dataset(str(tmp_path / "export"), "dialogue_sft", split="train").num_rows == 1
+    assert "| constitutional | 1 |" in card.text and "| in_agent_sft | 1 |" in card.text
     for said in ("regime `accumulate`", "llamacpp:SmolLM2", "0123456789ab", "3 of 3 rows chain back", "| kept | 6 |"):
         assert said in card.text
     assert "| vendi | n/a |" in card.text and "| embedding_recall | 0.91 |" in card.text

@@ -15,6 +15,12 @@ Structured output is honoured as the providers do it: OpenAI's `response_format`
 keywords; a 400 otherwise) and Anthropic's forced tool (`tools` + `tool_choice`; the answer comes
 back as a `tool_use` block whose input is the responder's JSON). The responder sees the schema
 as `params["output"]` (its name) and `params["schema"]`.
+Tool use is honoured both ways: a request's `tools` reach the responder as `params["tools"]` (their
+names) and the conversation after the first user turn as `params["turns"]` (the same shape from
+either API: assistant turns with `tool_calls`, `tool` turns with the result); a responder that
+returns a list of `ToolUse` gets OpenAI `tool_calls` / Anthropic `tool_use` blocks on the wire.
+The protocol's rules are enforced with a 400, as the providers do: every tool result answers a
+call of the turn just before it, and every call is answered.
 `/v1/embeddings` answers a hashed bag of words (texts sharing words point the same way), as
 base64 float32 or as floats. A requests-per-minute limit
 (token bucket, answered by 429 with `retry-after` and the provider's rate-limit headers) and a
@@ -42,7 +48,17 @@ from typing import Any
 
 FAULT = re.compile(r"\[\[fault:(429|408|409|529|500|400|401|hang|malformed|drop|nan|short)\*(\d+)\]\]")
 RETRY_AFTER_MS = 300  # what 408, 409 and 529 ask for, only as `retry-after-ms`
-Responder = Callable[[str, dict[str, Any]], str]
+
+
+@dataclass(frozen=True)
+class ToolUse:
+    """What a responder returns, in a list, to call tools instead of answering."""
+
+    name: str
+    arguments: dict[str, Any]
+
+
+Responder = Callable[[str, dict[str, Any]], "str | list[ToolUse]"]
 
 
 def default_responder(prompt: str, params: dict[str, Any]) -> str:
@@ -314,7 +330,89 @@ def _sampling_params(body: dict[str, Any]) -> dict[str, Any]:
     output = _output_schema(body)
     if output is not None:
         params["output"], params["schema"] = output
+    elif body.get("tools"):
+        params["tools"] = [t.get("name") or t["function"]["name"] for t in body["tools"]]
+    turns = _turns(body)
+    if turns:
+        params["turns"] = turns
     return params
+
+
+def _turns(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The conversation after the first user message, the same shape from either API."""
+    out: list[dict[str, Any]] = []
+    messages = [m for m in body.get("messages", []) if m.get("role") != "system"]
+    for message in messages[1:]:
+        content = message.get("content")
+        if message["role"] == "tool":
+            out.append({"role": "tool", "content": content, "call": message.get("tool_call_id")})
+        elif message["role"] == "assistant" and isinstance(content, list):  # Anthropic blocks
+            text = "".join(b.get("text", "") for b in content if b.get("type") == "text")
+            calls = [
+                {"name": b["name"], "arguments": b["input"], "id": b["id"]}
+                for b in content
+                if b.get("type") == "tool_use"
+            ]
+            out.append({"role": "assistant", "content": text, "tool_calls": calls})
+        elif message["role"] == "assistant":
+            calls = [
+                {"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"]), "id": c["id"]}
+                for c in message.get("tool_calls") or []
+            ]
+            out.append({"role": "assistant", "content": content or "", "tool_calls": calls})
+        elif isinstance(content, list):  # an Anthropic user turn of tool results
+            out += [{"role": "tool", "content": b.get("content"), "call": b.get("tool_use_id")}
+                    for b in content if b.get("type") == "tool_result"]  # fmt: skip
+        else:
+            out.append({"role": "user", "content": content})
+    return out
+
+
+def tool_protocol_problem(body: dict[str, Any]) -> str | None:
+    """What either provider answers 400 for in a conversation with tools: a result that answers
+    no call of the turn just before it, or a call left unanswered. (A call in the history of a
+    tool not offered is let through: a weak model behind an OpenAI-compatible server makes such
+    calls, and the agent answers them with an error the model reads.)"""
+    open_calls: set[str] = set()
+    for turn in _turns(body):
+        if turn["role"] == "tool":
+            if turn["call"] not in open_calls:
+                return f"a tool result answers {turn['call']!r}, which no call just before it made"
+            open_calls.discard(turn["call"])
+            continue
+        if open_calls:
+            return f"tool calls {sorted(open_calls)} have no result before the next turn"
+        open_calls.update(call["id"] for call in turn.get("tool_calls", []))
+    if open_calls:
+        return f"tool calls {sorted(open_calls)} have no result"
+    return None
+
+
+def _call_id(prefix: str, call: ToolUse, prompt: str, n: int) -> str:
+    return f"{prefix}_{hashlib.sha1(json.dumps([prompt, call.name, call.arguments, n]).encode()).hexdigest()[:20]}"
+
+
+def _tool_payload(api: str, body: dict[str, Any], calls: list[ToolUse], prompt: str) -> dict[str, Any]:
+    """Tool calls on the wire, each provider's way."""
+    words = _words(json.dumps([c.arguments for c in calls]))
+    if api == "anthropic":
+        blocks = [{"type": "tool_use", "id": _call_id("toolu", c, prompt, i), "name": c.name, "input": c.arguments}
+                  for i, c in enumerate(calls)]  # fmt: skip
+        return {"id": f"msg_{hashlib.sha1(prompt.encode()).hexdigest()[:20]}", "type": "message",
+                "role": "assistant", "model": body.get("model", "unknown"), "content": blocks,
+                "stop_reason": "tool_use", "stop_sequence": None,
+                "usage": {"input_tokens": _words(prompt), "output_tokens": words}}  # fmt: skip
+    wire = [
+        {"id": _call_id("call", c, prompt, i), "type": "function", "function": {"name": c.name,
+                                                                                "arguments": json.dumps(c.arguments)}}
+        for i, c in enumerate(calls)
+    ]  # fmt: skip
+    usage = {"prompt_tokens": _words(prompt), "completion_tokens": words}
+    return {"id": f"chatcmpl-{hashlib.sha1(prompt.encode()).hexdigest()[:20]}", "object": "chat.completion",
+            "created": int(time.time()), "model": body.get("model", "unknown"),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": wire},
+                         "finish_reason": "tool_calls", "logprobs": None}],
+            "usage": {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]}}  # fmt: skip
 
 
 _STRICT_REFUSED = ("minLength", "maxLength", "patternProperties", "unevaluatedProperties")
@@ -542,7 +640,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _chat(self, api: str, body: dict[str, Any]) -> None:
         server = self.owner
         prompt = _prompt_of(body)
-        problem = structured_request_problem(body)
+        problem = structured_request_problem(body) or tool_protocol_problem(body)
         if problem is not None:
             server.log.add(api=api, status=400, prompt=prompt)
             self._error(api, 400, "invalid_request_error", problem)
@@ -556,9 +654,12 @@ class _Handler(BaseHTTPRequestHandler):
             if self._refused(api, prompt):
                 return
             text = server.responder(prompt, _sampling_params(body))
-            payload = (
-                _anthropic_message(body, text, prompt) if api == "anthropic" else _openai_completion(body, text, prompt)
-            )
+            if isinstance(text, list):
+                payload = _tool_payload(api, body, text, prompt)
+            elif api == "anthropic":
+                payload = _anthropic_message(body, text, prompt)
+            else:
+                payload = _openai_completion(body, text, prompt)
             server.log.add(api=api, status=200, prompt=prompt)
             self._send(200, payload, self._rate_headers(api))
         finally:

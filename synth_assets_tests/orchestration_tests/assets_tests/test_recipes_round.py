@@ -4,7 +4,9 @@ blocking check (an evolved task's parent is a row of the same table, a persona t
 `personas`), reports tasks per recipe, carries each row's recipe downstream, and `synth audit`
 walks a second-level evolution back through the first level to the human seed. The same round
 critiques, revises and labels its responses (`ai_preferences`), and a constitutional DPO pair
-audits back through its revision to the response it revised, the principle and the human seed."""
+audits back through its revision to the response it revised, the principle and the human seed;
+a share of its tasks is solved by a tool-calling agent, one row per trajectory; and a share of
+its answers grows into two-turn dialogues."""
 
 from __future__ import annotations
 
@@ -22,17 +24,23 @@ from synth_assets.stages.registry import STAGES
 from synth_assets.storage.previous_round import partition_key
 from synth_assets.storage.warehouse_file import open_warehouse
 from synth_assets_tests.conftest import TINY
+from synth_assets_tests.generate_tests.test_agents import agent
 from synth_assets_tests.generate_tests.test_ai_feedback import fair
 from synth_assets_tests.generate_tests.test_code_grounded import coder
+from synth_assets_tests.generate_tests.test_dialogues import talker
 from synth_assets_tests.generate_tests.test_recipes import evolver, textbook
 from synth_assets_tests.orchestration_tests.assets_tests.graph import Graph
 from synth_assets_tests.orchestration_tests.assets_tests.test_remote_generator import KEY, _metadata, responder
-from synth_assets_tests.support.loopback_server import LoopbackLLMServer
+from synth_assets_tests.support.loopback_server import LoopbackLLMServer, ToolUse
 
 pytestmark = pytest.mark.slow
 
 
-def every(prompt: str, params: dict[str, Any]) -> str:
+def every(prompt: str, params: dict[str, Any]) -> str | list[ToolUse]:
+    if params.get("tools") and "output" not in params:
+        return agent(prompt, params)
+    if "### Your next message" in prompt:
+        return talker(prompt, params)
     if "Critique request:" in prompt or "Revision request:" in prompt or prompt.endswith("Better:"):
         return fair(prompt, params)
     if "Given task:" in prompt:
@@ -63,6 +71,8 @@ def test_a_round_of_every_recipe_audits_an_evolution_back_to_its_seed(
             "evol_instruct": {"depth": 2, "in_breadth_share": 0.0},
             "verify": {"constraint_share": 0},
             "ai_feedback": {"revision_share": 1.0, "comparison_share": 1.0},
+            "agent": {"share": 0.5},
+            "dialogue": {"share": 0.5, "follow_ups": 1},
         }
         graph = Graph(tmp_path, {**TINY, "experiments": [experiment]}, env={"OPENAI_API_KEY": KEY})
         assert graph.materialize("human_data").success
@@ -117,3 +127,19 @@ def test_a_round_of_every_recipe_audits_an_evolution_back_to_its_seed(
     stages = {r["id"]: r["stage"] for r in json.loads(audit.output)}
     assert stages[pair["chosen_id"]] == "ai_preferences" and stages[pair["rejected_id"]] == "filtered_set"
     assert {"constitution", "human_seeds"} <= set(stages.values())
+
+    with open_warehouse(graph.settings.warehouse) as conn:
+        rows = conn.execute(
+            "select messages, verdict, steps, tool_calls, failure from main.agent_trajectories"
+        ).fetchdf()
+    # every trajectory called the calculator, read its result and answered
+    assert len(rows) > 0 and rows["failure"].isna().all()
+    assert (rows["steps"] == 2).all() and (rows["tool_calls"] == 1).all()
+    assert all(json.loads(m)[3]["role"] == "tool" for m in rows["messages"])
+    assert set(rows["verdict"]) <= {"passed", "failed", "no_answer", "unverifiable"}
+    assert "| trajectories |" in meta["agent_trajectories"]["agents"]  # a table in the UI
+
+    with open_warehouse(graph.settings.warehouse) as conn:
+        talks = conn.execute("select messages, failure from main.dialogues").fetchdf()
+    assert len(talks) > 0 and talks["failure"].isna().all()
+    assert all([m["role"] for m in json.loads(t)] == ["user", "assistant"] * 2 for t in talks["messages"])
