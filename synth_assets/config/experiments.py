@@ -185,6 +185,15 @@ class FilterConfig(_Strict):
         "words", description="distance for the diversity selection: MinHash word sets or embedding cosine"
     )
     judge_threshold: float | None = Field(6.0, ge=1, le=10, description="drop rows the judge scored below this")
+    reward_rank: Literal["judge", "ifd"] | None = Field(
+        None,
+        description="keep the top reward_top_share of each task family by a reward: 'judge' (the judge's score; "
+        "needs a judge) or 'ifd' (instruction-following difficulty under reward_model, offline); null: off",
+    )
+    reward_top_share: float = Field(0.5, gt=0.0, le=1.0, description="share of each family kept by reward_rank")
+    reward_model: str = Field(
+        "SmolLM2-135M-Instruct.Q4_1", min_length=1, description="a packaged model or a GGUF path: IFD's scorer"
+    )
     verified_only: bool = Field(
         False,
         description="keep only rows a ground-truth or constraint verifier passed: rows nothing could check "
@@ -354,6 +363,12 @@ class Experiment(_Strict):
                 "ai_feedback needs a model that follows instructions: an n-gram student cannot critique, revise "
                 "or choose; give the experiment a `judge:` or set the shares to 0"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _judge_ranking_needs_a_judge(self) -> Experiment:
+        if self.filters.reward_rank == "judge" and self.judge is None:
+            raise ValueError("filters.reward_rank 'judge' ranks by the judge's score: give the experiment a `judge:`")
         return self
 
     @model_validator(mode="after")

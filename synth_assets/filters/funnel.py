@@ -9,6 +9,7 @@ step is one function and one entry here (plus its field in FilterConfig if it ha
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,6 +20,7 @@ import pandas as pd
 
 from synth_assets.config.experiments import FilterConfig
 from synth_assets.core.texts import training_texts
+from synth_assets.core.turns import user_turn
 from synth_assets.filters.diversity import farthest_point, farthest_point_vectors
 from synth_assets.filters.heuristics import garbage_reason, self_instruct_reason
 from synth_assets.filters.near_duplicates import near_duplicates
@@ -34,10 +36,13 @@ from synth_assets.verify.constraints import without_constraints
 from synth_assets.verify.ground_truth import is_reward_hacking
 from synth_assets.verify.verdicts import RATE_VERIFIERS
 
-DECISION_COLUMNS = ("kept", "drop_reason", "drop_detail", "novelty_rouge_l", "near_duplicate_of", "perplexity")
+DECISION_COLUMNS = (
+    "kept", "drop_reason", "drop_detail", "novelty_rouge_l", "near_duplicate_of", "perplexity", "reward_score",
+)  # fmt: skip
 
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
+IfdFn = Callable[[Sequence[tuple[str, str]]], list[float]]  # (user turn, response) -> IFD
 
 
 def _default_embed(texts: Sequence[str]) -> np.ndarray:
@@ -56,6 +61,7 @@ class Funnel:
     pool: pd.DataFrame
     human_texts: list[str] | None
     embed: EmbedFn = _default_embed
+    ifd: IfdFn | None = None
     step: str = field(default="", init=False)
     _vectors: dict[object, np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
@@ -274,6 +280,39 @@ def _judge_score(f: Funnel) -> None:
     f.drop(scores.notna() & (scores < threshold), scores.map(lambda s: f"judge score {s:.0f} below {threshold:g}"))
 
 
+def _reward_rank(f: Funnel) -> None:
+    """Keep the top `reward_top_share` of each task family's rows by reward (the judge's score,
+    or IFD, where an IFD of 1 or more is dropped first: the instruction does not help predict the
+    response). The score is kept in `reward_score`; a row ranked out says its score and the cut."""
+    scorer, share = f.cfg.reward_rank, f.cfg.reward_top_share
+    if scorer is None:
+        return
+    mask = f.alive() & (f.out["origin"] == "synthetic")
+    f.out.loc[mask, "reward_score"] = _reward_scores(f, mask)
+    score = f.out["reward_score"]
+    if scorer == "ifd":
+        incoherent = mask & (score >= 1)
+        f.drop(incoherent, score.map(lambda s: f"IFD {s:.3f} >= 1: the instruction does not help predict the response"))
+    for family, rows in f.out[mask & f.alive()].groupby("family"):
+        ranked = rows["reward_score"].sort_values(ascending=False, na_position="last", kind="stable")
+        keep = math.ceil(share * len(ranked))
+        cut = ranked.iloc[keep - 1] if keep else float("nan")
+        out = ranked.index[keep:]
+        said = f"below the top {share:.0%} of {family} (cut {cut:.3f})"
+        detail = ranked.loc[out].map(lambda s, said=said: f"{scorer} {s:.3f} {said}")
+        f.drop(f.out.index.isin(out), detail.reindex(f.out.index))
+
+
+def _reward_scores(f: Funnel, mask: pd.Series) -> pd.Series:
+    rows = f.out.loc[mask]
+    if f.cfg.reward_rank == "judge":
+        return rows["judge_score"] if "judge_score" in rows else pd.Series(float("nan"), index=rows.index)
+    if f.ifd is None:
+        raise ValueError("filters.reward_rank 'ifd' needs a model to score with; none was given to the funnel")
+    turns = [user_turn(i, t) for i, t in zip(rows["instruction"], rows["input"].fillna(""), strict=True)]
+    return pd.Series(f.ifd(list(zip(turns, rows["response"].fillna(""), strict=True))), index=rows.index, dtype=float)
+
+
 def _diversity(f: Funnel) -> None:
     """Keep the `target_size` rows that spread widest; the rest name their distance to the kept set."""
     if f.cfg.target_size is None:
@@ -305,6 +344,7 @@ STEPS: tuple[Step, ...] = (
     Step("rouge_novelty", "ROUGE-L above the threshold with the pool or an earlier task", _rouge_novelty),
     Step("perplexity", "outside the human perplexity band", _perplexity),
     Step("judge_score", "the judge scored it below the threshold", _judge_score),
+    Step("reward_rank", "below the top share of its task family by reward (judge score or IFD)", _reward_rank),
     Step("diversity", "not among the target_size rows that spread widest", _diversity),
 )
 STEP_NAMES: tuple[str, ...] = tuple(s.name for s in STEPS)
@@ -316,6 +356,7 @@ def run_funnel(
     cfg: FilterConfig,
     human_texts: list[str] | None = None,
     embed: EmbedFn | None = None,
+    ifd: IfdFn | None = None,
 ) -> pd.DataFrame:
     """Adds the DECISION_COLUMNS to verified traces. `pool` is the round's in-context pool (`id`,
     `instruction`, `response`); `human_texts` trains the perplexity band's reference model;
@@ -326,7 +367,8 @@ def run_funnel(
         out[column] = pd.Series([None] * len(out), dtype=object, index=out.index)
     out["novelty_rouge_l"] = float("nan")
     out["perplexity"] = float("nan")
-    funnel = Funnel(out, cfg, pool, human_texts, embed or _default_embed)
+    out["reward_score"] = float("nan")
+    funnel = Funnel(out, cfg, pool, human_texts, embed or _default_embed, ifd)
     for step in STEPS:
         funnel.step = step.name
         step.apply(funnel)

@@ -84,6 +84,15 @@ class LlamaCppGenerator:
             raise GenerationInterrupted(stop.signum, kept, len(requests) - kept, self.label)
         return results  # type: ignore[return-value]
 
+    def mean_logprobs(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
+        """Per (context, continuation): the continuation's mean token log-probability, scored in
+        this process (see `BatchedEngine.mean_logprobs`)."""
+        return self._local().mean_logprobs(pairs)
+
+    def chat_prompt(self, prompt: str, system: str | None = None) -> str:
+        """`prompt` as the model's chat template puts a user turn before the assistant's answer."""
+        return self._local().prompt_text(GenerationRequest(prompt=prompt, system=system))
+
     def close(self) -> None:
         """Stop the worker processes and free the model: each holds ~230 MB and a core."""
         if self._pool is not None:

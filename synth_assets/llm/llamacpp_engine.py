@@ -125,6 +125,55 @@ class BatchedEngine:
             n = ll.llama_tokenize(self.vocab, data, len(data), buf, len(buf), True, True)
         return list(buf[:n])
 
+    # -- scoring ---------------------------------------------------------------------------------
+    def mean_logprobs(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
+        """The mean log-probability of each continuation's tokens after its context (teacher
+        forcing; a context of "" is the model's start of text). Pairs are packed side by side
+        into batches of up to `n_batch` tokens, one sequence each; a pair longer than a batch
+        keeps the end of its context. NaN where the continuation has no token."""
+        items = [self._scored_tokens(context, continuation) for context, continuation in pairs]
+        out = [float("nan")] * len(items)
+        pack: list[int] = []
+        for i in range(len(items) + 1):
+            fits = i < len(items) and len(pack) < self.parallel
+            fits = fits and sum(len(items[j][0]) for j in pack) + len(items[i][0]) <= self.n_batch
+            if not fits and pack:
+                for j, value in zip(pack, self._score_pack([items[j] for j in pack]), strict=True):
+                    out[j] = value
+                pack = []
+            if i < len(items) and items[i][1] > 0:
+                pack.append(i)
+        return out
+
+    def _scored_tokens(self, context: str, continuation: str) -> tuple[list[int], int]:
+        """(tokens, how many of the last ones are scored), cut to one batch. The first token of a
+        text is never scored: nothing before it predicts it (a model with no BOS token)."""
+        head = self.tokenize(context)
+        whole = self.tokenize(context + continuation)
+        scored = min(len(whole) - len(head), len(whole) - 1, self.n_batch - 1)
+        return whole[-min(len(whole), self.n_batch) :], max(scored, 0)
+
+    def _score_pack(self, items: list[tuple[list[int], int]]) -> list[float]:
+        ll.llama_memory_clear(self.memory, True)
+        self.batch.n_tokens = 0
+        rows: list[list[int]] = []
+        for seq_id, (tokens, scored) in enumerate(items):
+            first = len(tokens) - scored - 1  # the position whose logits predict the first scored token
+            rows.append([_put(self.batch, t, pos, [seq_id], pos >= first and pos < len(tokens) - 1)
+                         for pos, t in enumerate(tokens)])  # fmt: skip
+        _decode(self.ctx, self.batch)
+        self.batch.n_tokens = 0
+        means = []
+        for (tokens, scored), row in zip(items, rows, strict=True):
+            total = 0.0
+            for k in range(len(tokens) - scored - 1, len(tokens) - 1):
+                logits = np.ctypeslib.as_array(ll.llama_get_logits_ith(self.ctx, row[k]), shape=(self.n_vocab,))
+                top = float(logits.max())
+                total += float(logits[tokens[k + 1]]) - top - float(np.log(np.exp(logits - top).sum()))
+            means.append(total / scored)
+        ll.llama_memory_clear(self.memory, True)
+        return means
+
     # -- the loop --------------------------------------------------------------------------------
     def run(
         self, requests: Iterable[tuple[int, GenerationRequest]], on_result: ResultFn, stopped: Callable[[], bool]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any
 
 import pandas as pd
 
 from synth_assets.config.experiments import FilterConfig
 from synth_assets.core.rows import CONTRACT_COLUMNS, nullable
 from synth_assets.core.texts import training_texts
-from synth_assets.filters.funnel import DECISION_COLUMNS, EmbedFn, funnel_counts, run_funnel
+from synth_assets.filters.funnel import DECISION_COLUMNS, EmbedFn, IfdFn, funnel_counts, run_funnel
+from synth_assets.filters.ifd import ifd_scores
 from synth_assets.stages import schemas
 from synth_assets.stages.row_frames import RowScope, frame
 from synth_assets.stages.spec import Parent, StageResult, StageRun, StageSpec
@@ -24,8 +28,9 @@ def filter_traces(
     scope: RowScope,
     human_texts: list[str] | None = None,
     embed: EmbedFn | None = None,
+    ifd: IfdFn | None = None,
 ) -> pd.DataFrame:
-    decided = run_funnel(verified, pool, cfg, human_texts, embed)
+    decided = run_funnel(verified, pool, cfg, human_texts, embed, ifd)
     rows = []
     for r in decided.to_dict("records"):
         carried = {k: nullable(v) for k, v in r.items() if k not in (*DECISION_COLUMNS, *CONTRACT_COLUMNS)}
@@ -37,7 +42,10 @@ def filter_traces(
 
 def _compute(run: StageRun) -> StageResult:
     cfg = run.experiment.filters
-    with run.models.embedder() if cfg.uses_embeddings else nullcontext() as embedder:
+    with (
+        run.models.embedder() if cfg.uses_embeddings else nullcontext() as embedder,
+        _ifd_model(cfg) as scorer,
+    ):
         df = filter_traces(
             run["verified_traces"],
             run["seed_set"],
@@ -45,9 +53,25 @@ def _compute(run: StageRun) -> StageResult:
             run.scope,
             training_texts(run["human_seeds"]),
             embedder.embed if embedder else None,
+            (lambda rows: ifd_scores(scorer, rows)) if scorer else None,
         )
     counts = funnel_counts(df)
     return StageResult(df, {"kept": counts["kept"], "funnel": counts})
+
+
+@contextmanager
+def _ifd_model(cfg: FilterConfig) -> Iterator[Any]:
+    """The local model IFD is scored with (`filters.reward_model`), only when reward_rank is 'ifd'."""
+    if cfg.reward_rank != "ifd":
+        yield None
+        return
+    from synth_assets.llm.llamacpp_backend import LlamaCppGenerator
+
+    model = LlamaCppGenerator(cfg.reward_model, n_threads=os.cpu_count() or 1)
+    try:
+        yield model
+    finally:
+        model.close()
 
 
 STAGE = StageSpec(

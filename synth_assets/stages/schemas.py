@@ -79,6 +79,12 @@ _FILTER = [
     dg.TableColumn("novelty_rouge_l", "DOUBLE", description="max ROUGE-L F of the instruction vs the pool"),
     dg.TableColumn("near_duplicate_of", "VARCHAR", description="id of the kept row this one near-duplicates"),
     dg.TableColumn("perplexity", "DOUBLE", description="per-token perplexity under the human reference model"),
+    dg.TableColumn(
+        "reward_score",
+        "DOUBLE",
+        description="the reward the reward_rank step ranked by (judge score, or IFD: the response's loss given the "
+        "instruction over its loss alone); null when the step is off",
+    ),
 ]
 _HUMAN = [dg.TableColumn("source_ref", "VARCHAR", description="file:record of the human-authored source row")]
 
