@@ -27,7 +27,7 @@ from synth_assets.core.turns import user_turn
 from synth_assets.generate.feedback.choice import Choice, Pair, choose
 from synth_assets.generate.feedback.critique import Item, Revised, revise
 from synth_assets.generate.feedback.principles import Principle, drawn, principles
-from synth_assets.llm.base import TextGenerator
+from synth_assets.llm.base import ProgressFn, TextGenerator
 from synth_assets.mix.regimes import sample
 from synth_assets.stages import schemas
 from synth_assets.stages.responses import answered, kept_synthetic
@@ -65,6 +65,7 @@ def constitutional_rows(
     models: tuple[TextGenerator, TextGenerator],
     exp: Experiment,
     scope: RowScope,
+    progress: ProgressFn | None = None,
 ) -> list[dict]:
     """`models` is (writer, labeller): the generator revises, the feedback model judges."""
     writer, labeller = models
@@ -74,7 +75,7 @@ def constitutional_rows(
         Item(_task(t), t["response"], drawn(constitution, exp.seed, scope.round_, t["id"], "principle"), t["id"])
         for t in records
     ]
-    revised = revise(items, writer, exp.generator, cfg.max_tokens, seed, None)
+    revised = revise(items, writer, exp.generator, cfg.max_tokens, seed, progress)
     revised = held_to_ground_truth(records, revised, exp)
     done = [(i, r) for i, r in zip(items, revised, strict=True) if r.failure is None]
     pairs = [Pair(i.task, i.response, r.revision, i.principle.comparison, i.key) for i, r in done]
@@ -187,7 +188,8 @@ def _compute(run: StageRun) -> StageResult:
             writer = stack.enter_context(run.models.for_role("generator"))
             labeller = stack.enter_context(run.models.for_role("judge")) if exp.judge else writer
             if len(revise_rows):
-                rows += constitutional_rows(revise_rows, constitution, (writer, labeller), exp, run.scope)
+                progress = run.progress("critiques and revisions")
+                rows += constitutional_rows(revise_rows, constitution, (writer, labeller), exp, run.scope, progress)
             rows += comparison_rows(compare_pairs, constitution, labeller, exp, run.scope)
     df = frame(rows, schemas.AI_PREFERENCES)
     stats = preference_stats(df)
