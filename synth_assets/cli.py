@@ -28,7 +28,7 @@ from synth_assets.seeds.loaders import (
     load_math_problems,
     load_personas,
 )
-from synth_assets.storage.warehouse_file import WarehouseError, open_configured
+from synth_assets.storage.warehouse_file import WarehouseError, held_open, open_configured
 
 app = typer.Typer(
     help="synth-assets: synthetic training data, round by round, on Dagster.",
@@ -133,7 +133,7 @@ def run(
     assert experiments is not None  # no problems: the file parsed
     try:
         preflight.check_arguments(experiments, experiment, rounds, log_level)
-        chosen = [experiments.get(n) for n in experiment] if experiment else experiments.experiments
+        chosen = experiments.select(experiment)
         preflight.check_models(chosen, settings.secrets_present)
     except preflight.PreflightError as exc:
         _fail(str(exc))
@@ -142,7 +142,13 @@ def run(
         import dagster as dg
 
         from synth_assets.orchestration.definitions import build_definitions
-        from synth_assets.orchestration.runner import RunInterrupted, collapse_summary, round_summary, run_experiments
+        from synth_assets.orchestration.runner import (
+            RunInterrupted,
+            collapse_findings,
+            collapse_summary,
+            round_summary,
+            run_experiments,
+        )
 
         defs = build_definitions(settings)
     except (ConfigError, SeedFileError, KeyError) as exc:
@@ -159,7 +165,8 @@ def run(
         )
 
     try:
-        outcomes = run_experiments(defs, experiments, instance, experiment, rounds, resume, show, log_level)
+        with held_open(settings):
+            outcomes = run_experiments(defs, experiments, instance, experiment, rounds, resume, show, log_level)
     except RunInterrupted as exc:
         _say("interrupted:", "bold yellow", str(exc))
         raise typer.Exit(128 + exc.signum) from None
@@ -170,6 +177,8 @@ def run(
         _fail(str(exc))
     _print_frame(round_summary(settings), "per-round summary")
     _print_frame(collapse_summary(settings), "collapse metrics (student trained on each round's mix)")
+    for finding in collapse_findings(settings):
+        console.print(f"- {finding}", highlight=False, markup=False, soft_wrap=True)
     report = settings.data_dir / "reports" / "collapse" / "collapse_report.html"
     console.print(f"collapse report: [bold]{report}[/]", highlight=False)
     console.print(

@@ -76,19 +76,30 @@ def _knn_radii(x: np.ndarray, k: int) -> np.ndarray:
 
 
 def precision_recall(real: np.ndarray, generated: np.ndarray, k: int = K) -> tuple[float, float]:
+    inside = manifold_members(real, generated, k)
+    return (float(inside[0].mean()), float(inside[1].mean())) if inside else (float("nan"), float("nan"))
+
+
+def manifold_members(real: np.ndarray, generated: np.ndarray, k: int = K) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per row: each generated row inside the real k-NN manifold (precision's count), each real
+    row inside the generated one (recall's); None when a set is too small for k neighbours."""
     if len(real) <= k or len(generated) <= k:
-        return float("nan"), float("nan")
+        return None
     cross = _distances(generated, real)  # generated x real
-    precision = (cross <= _knn_radii(real, k)[None, :]).any(axis=1).mean()
-    recall = (cross <= _knn_radii(generated, k)[:, None]).any(axis=0).mean()
-    return float(precision), float(recall)
+    return (cross <= _knn_radii(real, k)[None, :]).any(axis=1), (cross <= _knn_radii(generated, k)[:, None]).any(axis=0)
 
 
 def coverage(real: np.ndarray, generated: np.ndarray, k: int = K) -> float:
+    covered = covered_rows(real, generated, k)
+    return float(covered.mean()) if covered is not None else float("nan")
+
+
+def covered_rows(real: np.ndarray, generated: np.ndarray, k: int = K) -> np.ndarray | None:
+    """Per real row: its own k-NN ball holds a generated row."""
     if len(real) <= k or len(generated) == 0:
-        return float("nan")
+        return None
     nearest = _distances(real, generated).min(axis=1)
-    return float((nearest <= _knn_radii(real, k)).mean())
+    return nearest <= _knn_radii(real, k)
 
 
 def centred(x: np.ndarray, mean: np.ndarray) -> np.ndarray:

@@ -15,8 +15,9 @@ from functools import cached_property
 import numpy as np
 
 from synth_assets.collapse import embedding_metrics as emb
-from synth_assets.collapse import metrics
-from synth_assets.core.ngram_lm import KneserNeyLM
+from synth_assets.collapse import intervals, metrics
+from synth_assets.collapse.intervals import RowSums
+from synth_assets.core.ngram_lm import KneserNeyLM, tokenize
 from synth_assets.embed.models import Embedder, embedder
 
 DISTINCT_SAMPLE = 150  # distinct-n falls as a corpus grows: compare rounds on equal-sized samples
@@ -83,6 +84,28 @@ class RoundTexts:
     def precision_recall(self) -> tuple[float, float]:
         return emb.precision_recall(*emb.equal_size(self.human_vectors, self.train_vectors))
 
+    @cached_property
+    def members(self) -> tuple[np.ndarray, np.ndarray] | None:
+        return emb.manifold_members(*emb.equal_size(self.human_vectors, self.train_vectors))
+
+    @cached_property
+    def train_counts(self) -> intervals.TokenCounts:
+        return intervals.TokenCounts.of([tokenize(t) for t in self.train])
+
+    def heldout_sums(self) -> RowSums:
+        scored = [self.model.log_prob(t) for t in self.heldout]
+        return intervals.perplexity_of([lp for lp, _ in scored], [n for _, n in scored])
+
+    def distinct_sums(self, n: int) -> RowSums:
+        return intervals.distinct_of([metrics.ngrams(tokenize(t), n) for t in self.sample])
+
+    def member_sums(self, which: int) -> RowSums | None:
+        return intervals.mean_of(self.members[which]) if self.members else None
+
+    def coverage_sums(self) -> RowSums | None:
+        covered = emb.covered_rows(*emb.equal_size(self.human_vectors, self.synthetic_vectors))
+        return intervals.mean_of(covered) if covered is not None else None
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -91,6 +114,8 @@ class Metric:
     description: str
     compute: Callable[[RoundTexts], float]
     plot: str | None = None  # the curve's title in the report; None: table only
+    rows: Callable[[RoundTexts], RowSums | None] | None = None  # its per-row sums: a bootstrap interval
+    lexical: bool = False  # counts words: can read "more diverse" while collapse goes on (Liu 2026)
 
 
 METRICS: tuple[Metric, ...] = (
@@ -100,6 +125,7 @@ METRICS: tuple[Metric, ...] = (
         "student perplexity on the held-out human set",
         lambda r: r.model.perplexity(r.heldout),
         "held-out human perplexity (lower is better)",
+        rows=RoundTexts.heldout_sums,
     ),
     Metric(
         "distinct_1",
@@ -113,6 +139,8 @@ METRICS: tuple[Metric, ...] = (
         f"unique bigrams / bigrams in a seeded {DISTINCT_SAMPLE}-row sample of the mix",
         lambda r: metrics.distinct_n(r.sample, 2),
         "distinct-2 of the training mix",
+        rows=lambda r: r.distinct_sums(2),
+        lexical=True,
     ),
     Metric(
         "distinct_3",
@@ -133,6 +161,8 @@ METRICS: tuple[Metric, ...] = (
         "distinct tokens in the training mix",
         lambda r: metrics.vocabulary_size(r.train),
         "vocabulary of the training mix",
+        rows=lambda r: intervals.vocabulary_of(r.train_counts),
+        lexical=True,
     ),
     Metric(
         "tail_coverage",
@@ -140,6 +170,7 @@ METRICS: tuple[Metric, ...] = (
         "share of rare human words still in the mix",
         lambda r: metrics.tail_coverage(r.train, r.tail),
         "human tail coverage (share of rare words kept)",
+        rows=lambda r: intervals.coverage_of(r.train_counts, r.tail) if r.tail else None,
     ),
     Metric(
         "js_divergence",
@@ -147,6 +178,7 @@ METRICS: tuple[Metric, ...] = (
         "JS divergence (bits) of mix unigrams from human seeds",
         lambda r: metrics.js_divergence(r.train, r.human),
         "JS divergence from human unigrams (bits)",
+        rows=lambda r: intervals.js_of(r.train_counts, [tokenize(t) for t in r.human]) if r.train else None,
     ),
     Metric(
         "vendi",
@@ -169,6 +201,7 @@ METRICS: tuple[Metric, ...] = (
         f"share of mix rows inside the human data's k-NN manifold (k = {emb.K}; Kynkäänniemi et al. 2019), "
         "equal-size samples",
         lambda r: r.precision_recall[0],
+        rows=lambda r: r.member_sums(0),
     ),
     Metric(
         "embedding_recall",
@@ -177,6 +210,7 @@ METRICS: tuple[Metric, ...] = (
         "the human tails vanish from the mix",
         lambda r: r.precision_recall[1],
         "recall of human text (k-NN manifold)",
+        rows=lambda r: r.member_sums(1),
     ),
     Metric(
         "embedding_coverage",
@@ -185,6 +219,7 @@ METRICS: tuple[Metric, ...] = (
         "null without synthetic rows",
         lambda r: emb.coverage(*emb.equal_size(r.human_vectors, r.synthetic_vectors)),
         "human rows a synthetic row reaches (coverage)",
+        rows=RoundTexts.coverage_sums,
     ),
     Metric("mean_length", "DOUBLE", "mean tokens per training row", lambda r: metrics.length_stats(r.train)[0]),
     Metric(
@@ -199,5 +234,18 @@ METRICS: tuple[Metric, ...] = (
 ROUND_FACT_PLOTS = {"verified_rate": "verified pass rate", "human_fraction": "human fraction of the mix"}
 
 
-def measure_round(texts: RoundTexts) -> dict[str, float]:
-    return {m.name: m.compute(texts) for m in METRICS}
+INTERVAL_METRICS = tuple(m for m in METRICS if m.rows)
+
+
+def interval_columns(name: str) -> tuple[str, str]:
+    return f"{name}_lo", f"{name}_hi"
+
+
+def measure_round(texts: RoundTexts, resamples: int = intervals.RESAMPLES, seed: int = 0) -> dict[str, float]:
+    """Every metric, and for those with per-row sums its bootstrap interval (`<name>_lo`, `_hi`)."""
+    values = {m.name: m.compute(texts) for m in METRICS}
+    for m in INTERVAL_METRICS:
+        sums = m.rows(texts) if m.rows else None
+        bounds = intervals.interval(sums, seed, resamples) if sums is not None else (float("nan"), float("nan"))
+        values.update(zip(interval_columns(m.name), bounds, strict=True))
+    return values

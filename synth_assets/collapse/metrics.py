@@ -12,13 +12,13 @@ from synth_assets.core.ngram_lm import tokenize
 from synth_assets.core.rouge import TokenEncoder, rouge_l_matrix  # the same ROUGE-L as the filter
 
 
-def _ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
+def ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
     return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
 
 
 def distinct_n(texts: Sequence[str], n: int) -> float:
     """Distinct-n: unique n-grams / all n-grams over the texts (Li et al., 2016); lower = more repetitive."""
-    grams = [g for t in texts for g in _ngrams(tokenize(t), n)]
+    grams = [g for t in texts for g in ngrams(tokenize(t), n)]
     return len(set(grams)) / len(grams) if grams else 0.0
 
 

@@ -1,5 +1,10 @@
-"""The collapse report: one curve per metric (metric vs round, a line per experiment) as PNG, a
-grid of all curves, an HTML page and a markdown table."""
+"""The collapse report: one curve per metric (metric vs round, a line per experiment: the mean of
+its replicates with a shaded 95% interval) as PNG, a grid of all curves, the last round's
+regime differences with their tests, an HTML page and a markdown table.
+
+Every lexical-diversity curve is drawn beside a tail or embedding metric and says so: in
+self-training over eleven generations (Liu 2026) the type-token ratio rose while deep syntax
+collapsed, so distinct-n alone can read "more diverse" during collapse."""
 
 from __future__ import annotations
 
@@ -14,10 +19,21 @@ matplotlib.use("Agg")  # headless: the report renders in a run, not on a screen
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from synth_assets.collapse.comparison import last_round_differences, summarise, verdicts, with_groups
 from synth_assets.collapse.measure import METRICS, ROUND_FACT_PLOTS
 from synth_assets.core.files import replacing, write_text
 
 PLOTTED = {**{m.name: m.plot for m in METRICS if m.plot}, **ROUND_FACT_PLOTS}
+LEXICAL = {m.name for m in METRICS if m.lexical}
+# what each lexical curve is read with: the tail and the embedding recall fall when collapse does
+READ_WITH = {"distinct_2": "tail_coverage", "vocabulary": "embedding_recall"}
+LEXICAL_CAUTION = (
+    "Lexical diversity can rise during collapse (Liu 2026: type-token ratio up over eleven self-training "
+    "generations while deep syntax collapsed); read it with the curve beside it."
+)
+LOG_SCALE = {"heldout_perplexity"}  # a tiny mix's perplexity is thousands: one axis for all on a log scale
+SMALL_MIX = 50  # an experiment whose mixes never reach this many rows is a smoke test, not a measurement
+COMPARED = ["heldout_perplexity", "embedding_recall", "tail_coverage", "distinct_2", "js_divergence", "vendi"]
 
 
 @dataclass(frozen=True)
@@ -26,20 +42,40 @@ class ReportFiles:
     per_metric: dict[str, Path]
     html: Path
     markdown: str
+    differences: pd.DataFrame
+    verdicts: list[str]
 
 
 def _plot(ax: plt.Axes, df: pd.DataFrame, metric: str) -> None:
-    for experiment, rows in df.sort_values("round").groupby("experiment"):
-        ax.plot(rows["round"], rows[metric], marker="o", label=str(experiment))
-    ax.set_title(PLOTTED[metric], fontsize=9)
+    summary = summarise(df, metric)
+    for group, rows in summary.groupby("group", sort=True):
+        (line,) = ax.plot(rows["round"], rows["mean"], marker="o", label=str(group))
+        ax.fill_between(rows["round"], rows["lo"], rows["hi"], color=line.get_color(), alpha=0.18, linewidth=0)
+    title = PLOTTED[metric] + (f"  (read with {READ_WITH[metric]})" if metric in READ_WITH else "")
+    ax.set_title(title, fontsize=9)
+    if metric in LOG_SCALE and (summary["lo"].fillna(summary["mean"]) > 0).all():
+        ax.set_yscale("log")
     ax.set_xlabel("round")
     ax.grid(alpha=0.3)
     ax.xaxis.get_major_locator().set_params(integer=True)
 
 
+def _ordered(metrics: list[str]) -> list[str]:
+    """Each lexical metric directly followed by the metric it is read with."""
+    out: list[str] = []
+    for m in metrics:
+        if m in out:
+            continue
+        out.append(m)
+        partner = READ_WITH.get(m)
+        if partner in metrics and partner not in out:
+            out.append(partner)
+    return out
+
+
 def render(df: pd.DataFrame, out_dir: Path) -> ReportFiles:
     out_dir.mkdir(parents=True, exist_ok=True)
-    metrics = [m for m in PLOTTED if m in df.columns and df[m].notna().any()]
+    metrics = _ordered([m for m in PLOTTED if m in df.columns and df[m].notna().any()])
     per_metric = {}
     for metric in metrics:
         fig, ax = plt.subplots(figsize=(5, 3.2), dpi=100)
@@ -57,16 +93,37 @@ def render(df: pd.DataFrame, out_dir: Path) -> ReportFiles:
     for ax in list(axes.flat)[len(metrics) :]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", ncol=max(1, len(labels)))
+    fig.legend(handles, labels, loc="upper center", ncol=max(1, min(len(labels), 4)))
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     grid = out_dir / "collapse_grid.png"
     _save(fig, grid)
     plt.close(fig)
-    table = df.sort_values(["experiment", "round"])[["experiment", "round", *metrics]]
-    markdown = table.round(3).to_markdown(index=False)
+    differences = last_round_differences(df, [m for m in COMPARED if m in df.columns])
+    said = verdicts(differences, PLOTTED) + _small(df)
+    shown = [c for c in ("experiment", "experiment_group", "replicate", "round") if c in df.columns]
+    table = df.sort_values(["experiment", "round"])[[*shown, *metrics]]
+    markdown = _markdown(table, said)
     page = out_dir / "collapse_report.html"
-    write_text(page, _html(table, grid, per_metric))
-    return ReportFiles(grid, per_metric, page, markdown)
+    write_text(page, _html(table, grid, per_metric, said))
+    return ReportFiles(grid, per_metric, page, markdown, differences, said)
+
+
+def _small(df: pd.DataFrame) -> list[str]:
+    if "train_rows" not in df.columns:
+        return []
+    largest = with_groups(df).groupby("experiment_group")["train_rows"].max()
+    small = sorted(str(g) for g, n in largest.items() if n < SMALL_MIX)
+    if not small:
+        return []
+    return [
+        f"Too small to measure collapse (no mix of {SMALL_MIX} rows or more): {', '.join(small)}; their curves are "
+        "a smoke test of the pipeline, not evidence."
+    ]
+
+
+def _markdown(table: pd.DataFrame, said: list[str]) -> str:
+    head = ["**Last round, regimes compared**", *(f"- {s}" for s in said)] if said else []
+    return "\n".join([*head, "", f"_{LEXICAL_CAUTION}_", "", table.round(3).to_markdown(index=False)])
 
 
 def _save(fig: plt.Figure, path: Path) -> None:
@@ -75,17 +132,22 @@ def _save(fig: plt.Figure, path: Path) -> None:
         fig.savefig(tmp, format=path.suffix.lstrip("."))
 
 
-def _html(table: pd.DataFrame, grid: Path, per_metric: dict[str, Path]) -> str:
+def _html(table: pd.DataFrame, grid: Path, per_metric: dict[str, Path], said: list[str]) -> str:
     images = "".join(
         f'<figure><img src="{p.name}" alt="{html.escape(m)}"><figcaption>{html.escape(PLOTTED[m])}'
-        f"</figcaption></figure>"
+        + (f"<br><em>{html.escape(LEXICAL_CAUTION)}</em>" if m in LEXICAL else "")
+        + "</figcaption></figure>"
         for m, p in per_metric.items()
     )
+    findings = "".join(f"<li>{html.escape(s)}</li>" for s in said) or "<li>no group has replicates to compare</li>"
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>Collapse report</title>"
-        "<style>body{font-family:sans-serif;margin:2em}figure{display:inline-block;margin:1em}"
+        "<style>body{font-family:sans-serif;margin:2em}figure{display:inline-block;margin:1em;max-width:520px}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px}</style></head><body>"
-        f"<h1>Model collapse across rounds</h1><img src='{grid.name}' alt='all metrics'>"
+        "<h1>Model collapse across rounds</h1><p>Lines: the mean of each experiment's replicates; bands: 95% "
+        "intervals (t across replicates; a single run's own bootstrap interval).</p>"
+        f"<img src='{grid.name}' alt='all metrics'><h2>Last round, regimes compared</h2><ul>{findings}</ul>"
+        f"<p><em>{html.escape(LEXICAL_CAUTION)}</em></p>"
         f"<h2>Per metric</h2>{images}<h2>Values</h2>{table.round(4).to_html(index=False)}</body></html>"
     )
 

@@ -328,8 +328,25 @@ class Experiment(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,62}$")
     regime: Literal["replace", "accumulate", "fixed_fraction"]
     human_fraction: float | None = Field(None, ge=0.0, le=1.0)
+    human_weight: float | None = Field(
+        None,
+        gt=0.0,
+        lt=1.0,
+        description="the human rows' share of the training weight (the synthetic rows share the rest); with n "
+        "human and n synthetic rows, 0.618 (1/phi) is the error-minimising choice of He et al. 2025; unset: every "
+        "row weighs the same",
+    )
     rounds: int = Field(3, ge=1, le=100)
     seed: int = 0
+    replicates: int = Field(
+        1,
+        ge=1,
+        le=50,
+        description="independent runs of this experiment, each its own partition `<name>-r<i>` with seed + i; "
+        "the report draws their mean and interval",
+    )
+    replicate_of: str | None = Field(None, description="set for each replicate: the name the experiment was given")
+    replicate: int = Field(0, ge=0, description="set for each replicate: its index")
     generator: GeneratorConfig = GeneratorConfig()
     judge: JudgeConfig | None = None
     embedder: EmbedderConfig = EmbedderConfig()
@@ -390,10 +407,17 @@ class Experiment(_Strict):
             raise ValueError("regime 'fixed_fraction' needs human_fraction (0..1)")
         if self.regime != "fixed_fraction" and self.human_fraction is not None:
             raise ValueError(f"human_fraction is only for regime 'fixed_fraction', not {self.regime!r}")
+        if self.human_weight is not None and (self.regime == "replace" or self.human_fraction in (0.0, 1.0)):
+            raise ValueError("human_weight weighs human rows against synthetic ones: the mix must hold both")
         for role, cfg in {**self.roles(), "embedder": self.embedder}.items():
             if cfg.budget_usd is not None and cfg.model not in self.prices:
                 raise ValueError(f"{role}.budget_usd needs a price for model {cfg.model!r} under `prices:`")
         return self
+
+    @property
+    def group(self) -> str:
+        """What the report compares: the experiment, whatever its number of replicates."""
+        return self.replicate_of or self.name
 
     def roles(self) -> dict[str, BackendConfig]:
         return {"generator": self.generator, **({"judge": self.judge} if self.judge else {})}
@@ -421,6 +445,22 @@ class ExperimentsFile(_Strict):
         if dupes:
             raise ValueError(f"experiment names must be unique; repeated: {', '.join(dupes)}")
         return self
+
+    def select(self, names: list[str] | None) -> list[Experiment]:
+        """By name, or every replicate of an experiment by the name it was given."""
+        if not names:
+            return list(self.experiments)
+        chosen: list[Experiment] = []
+        for name in names:
+            found = [e for e in self.experiments if name in (e.name, e.replicate_of)]
+            if not found:
+                raise KeyError(f"no experiment named {name!r}; known: {', '.join(self.groups)}")
+            chosen += [e for e in found if e not in chosen]
+        return chosen
+
+    @property
+    def groups(self) -> list[str]:
+        return list(dict.fromkeys(e.group for e in self.experiments))
 
     def get(self, name: str) -> Experiment:
         for e in self.experiments:
@@ -469,12 +509,38 @@ def parse_experiments(raw: Any, source: str) -> ExperimentsFile:
     if "prices" in merged:  # one price table for the file, visible to every experiment
         defaults.setdefault("prices", merged.pop("prices"))
     if isinstance(merged.get("experiments"), list):
-        merged["experiments"] = [_deep_merge(defaults, e) if isinstance(e, dict) else e for e in merged["experiments"]]
+        merged["experiments"] = [
+            r
+            for e in merged["experiments"]
+            for r in _replicated(_deep_merge(defaults, e) if isinstance(e, dict) else e)
+        ]
     try:
         return ExperimentsFile.model_validate(merged)
     except ValidationError as exc:
         problems = "; ".join(f"{_field_path(err['loc'], merged)}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"{source}: {problems}") from None
+
+
+def _replicated(entry: Any) -> list[Any]:
+    """`replicates: k` (k > 1) becomes k experiments `<name>-r0` ... with seeds seed, seed + 1, ...
+    so each replicate has its own partitions and lineage; anything malformed is left to the
+    validation, which names the field."""
+    k = entry.get("replicates", 1) if isinstance(entry, dict) else 1
+    if not isinstance(k, int) or isinstance(k, bool) or k <= 1 or "replicate_of" in entry:
+        return [entry]
+    seed = entry.get("seed", 0)
+    if not isinstance(seed, int):
+        return [entry]
+    return [
+        {
+            **entry,
+            "name": f"{entry.get('name')}-r{i}",
+            "seed": seed + i,
+            "replicate_of": entry.get("name"),
+            "replicate": i,
+        }
+        for i in range(k)
+    ]
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -32,13 +32,13 @@ class PreflightError(ValueError):
 
 
 def check_arguments(experiments: ExperimentsFile, names: list[str] | None, rounds: int | None, log_level: str) -> None:
-    unknown = [n for n in names or [] if n not in experiments.names]
+    unknown = [n for n in names or [] if n not in experiments.names and n not in experiments.groups]
     if unknown:
         raise PreflightError(
-            f"--experiment {unknown[0]!r}: no such experiment; the experiments file has {', '.join(experiments.names)}"
+            f"--experiment {unknown[0]!r}: no such experiment; the experiments file has {', '.join(experiments.groups)}"
         )
     if rounds is not None:
-        chosen = [experiments.get(n) for n in names] if names else experiments.experiments
+        chosen = experiments.select(names)
         most = max(e.rounds for e in chosen)
         if rounds < 1:
             raise PreflightError(f"--rounds {rounds}: must be at least 1 (the chosen experiments have up to {most})")

@@ -44,15 +44,18 @@ def _context() -> Any:
     return ctx
 
 
-def contract_suite(schema: dg.TableSchema, partitioned: bool, human: bool = False) -> list[gxe.Expectation]:
+def contract_suite(
+    schema: dg.TableSchema, partitioned: bool, human: bool = False, derived: tuple[str, ...] = ()
+) -> list[gxe.Expectation]:
     """The rules follow from the declared columns: a table with `verdict` gets the verdict
     domains, one with `drop_reason` the funnel's steps, one with `prompt`, `chosen` and
-    `rejected` (preference pairs) non-empty texts; `human` tables only human rows."""
+    `rejected` (preference pairs) non-empty texts; `human` tables only human rows. `derived`:
+    columns `with_derived` added to the frame, so one validation covers both suites."""
     cols = [c.name for c in schema.columns]
     # Failed generation calls are kept as rows with `failure` set and no instruction.
     tasks_only = {"row_condition": Column("failure").is_null()} if "failure" in cols else {}
     suite: list[gxe.Expectation] = [
-        gxe.ExpectTableColumnsToMatchSet(column_set=cols, exact_match=True),
+        gxe.ExpectTableColumnsToMatchSet(column_set=[*cols, *derived], exact_match=True),
         gxe.ExpectColumnValuesToNotBeNull(column="id"),
         gxe.ExpectColumnValuesToBeUnique(column="id"),
         gxe.ExpectColumnValuesToBeInSet(column="origin", value_set=["human", "synthetic"]),
@@ -124,6 +127,11 @@ def with_derived(
 
 
 def validate(df: pd.DataFrame, expectations: list[gxe.Expectation]) -> list[Outcome]:
+    """An empty frame meets every row expectation by definition; only its columns are checked,
+    here, as Great Expectations would (about 15 ms an expectation, and a round has stages an
+    experiment leaves off)."""
+    if df.empty:
+        return [_columns_only(df, e) for e in expectations if isinstance(e, gxe.ExpectTableColumnsToMatchSet)]
     ctx = _context()
     name = f"b{uuid.uuid4().hex[:12]}"
     source = ctx.data_sources.add_pandas(name)
@@ -134,10 +142,19 @@ def validate(df: pd.DataFrame, expectations: list[gxe.Expectation]) -> list[Outc
             .get_batch(batch_parameters={"dataframe": df})
         )
         suite = gx.ExpectationSuite(name=name, expectations=list(expectations))
-        result = batch.validate(suite, result_format="SUMMARY")
+        # pass/fail first (40% cheaper); the observed values and failing samples only when something failed
+        result = batch.validate(suite, result_format="BOOLEAN_ONLY")
+        if not result.success:
+            result = batch.validate(suite, result_format="SUMMARY")
     finally:
         ctx.data_sources.delete(name)
     return [_outcome(r) for r in result.results]
+
+
+def _columns_only(df: pd.DataFrame, rule: gxe.ExpectTableColumnsToMatchSet) -> Outcome:
+    expected, actual = set(rule.column_set or []), set(df.columns)
+    ok = actual == expected if rule.exact_match else expected <= actual
+    return Outcome(rule.expectation_type, None, ok, sorted(actual), None, sorted(actual ^ expected)[:SAMPLE])
 
 
 def _outcome(r: Any) -> Outcome:

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
+_CDF_CACHE = 2_048  # contexts kept: at most 2,048 x vocabulary x 8 bytes
 _TOKEN = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
 
 
@@ -44,15 +45,25 @@ class KneserNeyLM:
         self.trigrams: Counter[tuple[str, str, str]] = Counter()
 
     # --- training -------------------------------------------------------------------------
-    def fit(self, texts: Iterable[str]) -> KneserNeyLM:
-        for text in texts:
+    def fit(self, texts: Iterable[str], weights: Iterable[float] | None = None) -> KneserNeyLM:
+        """`weights`: each text's trigrams count that much (a weighted mix); the lower orders'
+        continuation counts are counts of distinct contexts and do not take weights."""
+        texts = list(texts)
+        weights = None if weights is None else [float(w) for w in weights]
+        for i, text in enumerate(texts):
             seq = [BOS, BOS, *(t if t in self.index else UNK for t in tokenize(text)), EOS]
-            self.trigrams.update(zip(seq, seq[1:], seq[2:], strict=False))
+            grams = zip(seq, seq[1:], seq[2:], strict=False)
+            if weights is None or weights[i] == 1.0:
+                self.trigrams.update(grams)
+            else:
+                for trigram in grams:
+                    self.trigrams[trigram] += weights[i]
         self._derive()
         return self
 
     def _derive(self) -> None:
         """Counts and continuation counts for the three interpolated orders."""
+        self.__dict__.pop("_cdfs", None)  # sampling's cached distributions belong to the old counts
         self.ctx3: Counter[tuple[str, str]] = Counter()
         self.next3: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
         left2: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -132,15 +143,28 @@ class KneserNeyLM:
         return math.exp(-log_sum / count) if count else float("nan")
 
     # --- generation -----------------------------------------------------------------------
+    def _cdf(self, u: str, v: str) -> np.ndarray:
+        """Cumulative P(. | u v) without `<unk>`, per context, kept for the model's life (a round
+        samples the same contexts thousands of times; the model does not change after `fit`)."""
+        cache: dict[tuple[str, str], np.ndarray] = self.__dict__.setdefault("_cdfs", {})
+        cdf = cache.get((u, v))
+        if cdf is None:
+            p = self.distribution(u, v)
+            p[self.index[UNK]] = 0.0
+            cdf = np.cumsum(p / p.sum())
+            cdf /= cdf[-1]
+            if len(cache) >= _CDF_CACHE:
+                cache.clear()
+            cache[(u, v)] = cdf
+        return cdf
+
     def sample(self, rng: np.random.Generator, max_tokens: int = 60, prefix: str = "") -> str:
         """Ancestral sampling from <s> <s> (+ optional prefix); `<unk>` is never emitted."""
         history = [BOS, BOS, *tokenize(prefix)]
         out: list[str] = []
-        unk = self.index[UNK]
         for _ in range(max_tokens):
-            p = self.distribution(history[-2], history[-1])
-            p[unk] = 0.0
-            word = self.vocab[int(rng.choice(len(p), p=p / p.sum()))]
+            # what rng.choice(p=...) does, with the context's cumulative distribution kept: the same draws
+            word = self.vocab[int(self._cdf(history[-2], history[-1]).searchsorted(rng.random(), side="right"))]
             if word == EOS:
                 break
             out.append(word)

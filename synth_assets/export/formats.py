@@ -24,6 +24,7 @@ def sft_record(row: Mapping[str, Any]) -> dict[str, Any]:
         "origin": row["origin"],
         "experiment": row["experiment"],
         "round": int(row["round"]),
+        "weight": 1.0 if row.get("weight") is None else float(row["weight"]),
     }
 
 

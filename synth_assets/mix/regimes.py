@@ -5,6 +5,11 @@
   (round 0 starts from N human rows), so data grows and human rows are never dropped;
 - fixed_fraction h: N rows of which round(h*N) are human. When synthetic rows run short the mix
   shrinks rather than drift, so the human fraction stays exact.
+
+A mix may also weight its rows (`row_weights`): the human rows together carry weight w, the
+synthetic ones 1 - w. He et al. (2025) show that with n real and n synthetic rows a round, the
+steady-state error of an estimate refit each round is (sigma^2 / n)(w^2 + (1 - w)^2) / (w(2 - w)),
+smallest at w = 1/phi = 0.618, not at the 0.5 an unweighted half-and-half mix gives.
 """
 
 from __future__ import annotations
@@ -46,6 +51,24 @@ def plan(
         human = min(round(h * total), human_available)
         return MixPlan(human, min(total - human, synthetic_available), shortfall=mix_size - total)
     raise ValueError(f"unknown regime {regime!r}")
+
+
+def row_weights(origin: pd.Series, human_weight: float | None) -> pd.Series:
+    """Training weight per row, summing to 1: equal for all rows without `human_weight`;
+    otherwise the human rows share `human_weight` and the synthetic rows the rest (a mix with
+    one kind only gives that kind all of it)."""
+    if not len(origin):
+        return pd.Series(dtype=float, index=origin.index)
+    human = origin == "human"
+    if human_weight is None or human.all() or not human.any():
+        return pd.Series(1.0 / len(origin), index=origin.index)
+    return human.map({True: human_weight / human.sum(), False: (1 - human_weight) / (~human).sum()}).astype(float)
+
+
+def golden_ratio_error(human_weight: float, sigma: float = 1.0, n: int = 1) -> float:
+    """He et al. (2025): steady-state variance of the weighted estimate of a mean."""
+    w = human_weight
+    return sigma**2 / n * (w**2 + (1 - w) ** 2) / (w * (2 - w))
 
 
 def sample(df: pd.DataFrame, n: int, *seed_parts: object) -> pd.DataFrame:

@@ -7,6 +7,7 @@ Great Expectations is imported when a check first runs, not when the code locati
 import warnings
 
 import dagster as dg
+import pandas as pd
 
 from synth_assets.orchestration.assets.metadata import markdown_table
 from synth_assets.orchestration.resources.pipeline_config import PipelineConfig
@@ -66,7 +67,6 @@ def _stage_check(
         exp, round_ = pipeline_config.partition(context)
         with warehouse.get_connection() as conn:
             df = read_partition(conn, stage, exp.name, round_)
-        outcomes = gx_suites.validate(df, gx_suites.contract_suite(schema, partitioned=True))
         derived_suite = gx_suites.parents_suite()
         heldout = None
         if stage == "final_mix":
@@ -77,7 +77,8 @@ def _stage_check(
                 tolerance = exp.checks.human_fraction_tolerance + 0.5 / len(df)
                 derived_suite += gx_suites.human_fraction_suite(target, tolerance)
         derived = gx_suites.with_derived(df, _upstream_ids(warehouse, stage, exp.name, round_), heldout)
-        outcomes += gx_suites.validate(derived, derived_suite)
+        suite = gx_suites.contract_suite(schema, partitioned=True, derived=tuple(derived.columns))
+        outcomes = gx_suites.validate(pd.concat([df, derived], axis=1), suite + derived_suite)
         return gx_suites.check_result(outcomes, {"rows": len(df)})
 
     return _check

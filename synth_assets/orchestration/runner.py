@@ -34,7 +34,7 @@ def plan_rounds(
     experiments: ExperimentsFile, names: list[str] | None, rounds: int | None
 ) -> list[tuple[Experiment, int]]:
     """Round-major order, so every experiment reaches round r before any starts r+1."""
-    chosen = [experiments.get(n) for n in names] if names else list(experiments.experiments)
+    chosen = experiments.select(names)
     top = max(e.rounds for e in chosen) if rounds is None else rounds
     return [(e, r) for r in range(top) for e in chosen if r < e.rounds]
 
@@ -135,6 +135,16 @@ def collapse_summary(settings: Settings) -> pd.DataFrame:
         return (
             conn.execute(f"select {columns} from main.collapse_metrics order by experiment, round").fetchdf().round(3)
         )
+
+
+def collapse_findings(settings: Settings) -> list[str]:
+    """What the collapse report states about the last round: which regime differences hold."""
+    from synth_assets.collapse.comparison import last_round_differences, verdicts
+    from synth_assets.collapse.report import COMPARED, PLOTTED
+
+    with open_configured(settings) as conn:
+        df = conn.execute("select * from main.collapse_metrics").fetchdf()
+    return verdicts(last_round_differences(df, [m for m in COMPARED if m in df.columns]), PLOTTED)
 
 
 def round_summary(settings: Settings) -> pd.DataFrame:

@@ -180,9 +180,11 @@ def preference_stats(df: pd.DataFrame) -> dict[str, int | float]:
 
 def _compute(run: StageRun) -> StageResult:
     exp, filtered = run.experiment, run["filtered_set"]
-    constitution = principles(run["constitution"])
-    revise_rows, compare_pairs = to_revise(filtered, exp, run.round_), to_compare(filtered, exp, run.round_)
     rows: list[dict] = []
+    revise_rows, compare_pairs = filtered.iloc[0:0], []
+    if exp.ai_feedback.enabled:  # off: no pairs to build, no constitution to parse
+        constitution = principles(run["constitution"])
+        revise_rows, compare_pairs = to_revise(filtered, exp, run.round_), to_compare(filtered, exp, run.round_)
     if len(revise_rows) or compare_pairs:
         with ExitStack() as stack:
             writer = stack.enter_context(run.models.for_role("generator"))

@@ -7,7 +7,7 @@ from dataclasses import asdict
 import pandas as pd
 
 from synth_assets.config.experiments import Experiment
-from synth_assets.mix.regimes import MixPlan, plan, select
+from synth_assets.mix.regimes import MixPlan, plan, row_weights, select
 from synth_assets.stages import schemas
 from synth_assets.stages.row_frames import RowScope, frame
 from synth_assets.stages.spec import Parent, Preview, StageResult, StageRun, StageSpec
@@ -34,7 +34,10 @@ def compose_mix(
         carried=len(carried) if carried is not None else 0,
     )
     chosen = select(mix_plan, human, synthetic, carried, exp.seed, round_, "mix")
-    return frame(scope.copy_tasks(chosen), schemas.FINAL_MIX), mix_plan
+    df = frame(scope.copy_tasks(chosen), schemas.FINAL_MIX)
+    # mean 1 over the mix: an unweighted mix is all 1.0, and a carried row's weight is recomputed
+    df["weight"] = row_weights(df["origin"], exp.human_weight) * len(df)
+    return df, mix_plan
 
 
 def _compute(run: StageRun) -> StageResult:
@@ -50,6 +53,7 @@ def _compute(run: StageRun) -> StageResult:
         df,
         {
             "regime": exp.regime,
+            **({"human_weight": exp.human_weight} if exp.human_weight is not None else {}),
             "human_fraction": round(float((df["origin"] == "human").mean()) if len(df) else 0.0, 4),
             "plan": asdict(mix_plan),
             "sample_synthetic": Preview(synthetic, ("id", "instruction", "response"), 5),
@@ -67,5 +71,5 @@ STAGE = StageSpec(
         Parent(NAME, round_offset=-1),
     ),
     compute=_compute,
-    config=lambda exp: (exp.regime, exp.human_fraction, exp.sizes.mix_size, exp.seed),
+    config=lambda exp: (exp.regime, exp.human_fraction, exp.human_weight, exp.sizes.mix_size, exp.seed),
 )

@@ -92,6 +92,14 @@ _HUMAN = [dg.TableColumn("source_ref", "VARCHAR", description="file:record of th
 _METRICS_HEAD = [
     dg.TableColumn("experiment", "VARCHAR", description="experiment (partition dimension)"),
     dg.TableColumn("round", "INTEGER", description="round (partition dimension)"),
+    dg.TableColumn(
+        "experiment_group",
+        "VARCHAR",
+        description="the experiment as configured: its replicates (`<name>-r<i>`) share it, and the report "
+        "compares groups",
+    ),
+    dg.TableColumn("replicate", "INTEGER", description="which replicate (0 for an experiment without replicates)"),
+    dg.TableColumn("regime", "VARCHAR", description="replace, accumulate or fixed_fraction"),
     dg.TableColumn("run_id", "VARCHAR", description="Dagster run that computed the metrics"),
     dg.TableColumn("student", "VARCHAR", description="student model artifact the metrics were measured on"),
     dg.TableColumn("train_rows", "INTEGER", description="rows of final_mix the student was trained on"),
@@ -104,9 +112,16 @@ _ROUND_FACTS = [
 
 
 def _metric_columns() -> list[dg.TableColumn]:
-    from synth_assets.collapse.measure import METRICS  # the registry of collapse metrics
+    from synth_assets.collapse.intervals import LEVEL, RESAMPLES
+    from synth_assets.collapse.measure import INTERVAL_METRICS, METRICS, interval_columns
 
-    return [dg.TableColumn(m.name, m.sql_type, description=m.description) for m in METRICS]
+    what = f"{LEVEL:.0%} bootstrap interval ({RESAMPLES:,} resamples of the rows it counts)"
+    bounds = [
+        dg.TableColumn(column, "DOUBLE", description=f"{end} end of the {what} of {m.name}")
+        for m in INTERVAL_METRICS
+        for column, end in zip(interval_columns(m.name), ("lower", "upper"), strict=True)
+    ]
+    return [dg.TableColumn(m.name, m.sql_type, description=m.description) for m in METRICS] + bounds
 
 
 def _schema(*groups: list[dg.TableColumn]) -> dg.TableSchema:
@@ -173,7 +188,15 @@ _CHECKED = [
 COT_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _CHECKED)
 VERIFIED_TRACES = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT)
 FILTERED_SET = _schema(_CONTRACT, _TASK, _RESPONSE, _TRACE, _VERDICT, _FILTER)
-FINAL_MIX = _schema(_CONTRACT, _TASK, _RESPONSE)
+_WEIGHT = [
+    dg.TableColumn(
+        "weight",
+        "DOUBLE",
+        description="training weight, mean 1 over the mix: 1.0 everywhere unless the experiment sets human_weight "
+        "(then the human rows together carry that share of the total)",
+    )
+]
+FINAL_MIX = _schema(_CONTRACT, _TASK, _RESPONSE, _WEIGHT)
 COLLAPSE_METRICS = _schema(_METRICS_HEAD, _metric_columns(), _ROUND_FACTS)
 AGENT_TRAJECTORIES = _schema(
     _CONTRACT,

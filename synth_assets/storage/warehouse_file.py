@@ -17,7 +17,7 @@ import duckdb
 from synth_assets.config.settings import Settings
 from synth_assets.storage.warehouse import WarehouseError, WarehouseResource
 
-__all__ = ["WarehouseError", "open_configured", "open_warehouse", "warehouse_fields"]
+__all__ = ["WarehouseError", "held_open", "open_configured", "open_warehouse", "warehouse_fields"]
 
 
 def warehouse_fields(settings: Settings, resolved: bool = False) -> dict[str, object]:
@@ -41,6 +41,22 @@ def open_configured(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
         return
     with WarehouseResource(**warehouse_fields(settings, resolved=True)).get_connection() as conn:
         yield conn
+
+
+@contextmanager
+def held_open(settings: Settings) -> Iterator[None]:
+    """Keep the DuckDB file open for a batch of runs in this process (`synth run`).
+
+    Every read and write of a run opens its own connection; with none left open, DuckDB loads the
+    file's catalog on each open and checkpoints on each close: 30 ms a connection, some 70 a round.
+    While one stays open the others share its database (0.4 ms). The file's lock is then held for
+    the whole batch, not step by step: another process cannot open the warehouse until it ends.
+    A lake needs nothing: its attachment is kept by the process already."""
+    if settings.shared:
+        yield
+        return
+    with WarehouseResource(**warehouse_fields(settings)).get_connection():
+        yield
 
 
 @contextmanager

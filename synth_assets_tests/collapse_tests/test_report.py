@@ -50,3 +50,30 @@ def test_report_images_contain_both_experiment_curves(tmp_path) -> None:
     page = files.html.read_text()
     assert "collapse_grid.png" in page and "heldout_perplexity.png" in page and "<table" in page
     assert files.markdown.count("\n") >= 10 and "replace" in files.markdown
+
+
+def test_replicates_are_drawn_as_mean_and_band_and_the_last_round_compared(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    frames = []
+    for replicate in range(3):
+        one = _metrics().assign(replicate=replicate, experiment_group=lambda d: d["experiment"])
+        one["experiment"] = one["experiment"] + f"-r{replicate}"
+        one["heldout_perplexity"] += rng.normal(0, 2, len(one))
+        frames.append(one)
+    files = render(pd.concat(frames, ignore_index=True), tmp_path)
+    said = [s for s in files.verdicts if s.startswith("held-out human perplexity")]
+    assert said == [s for s in said if "round 4: accumulate" in s and "holds beyond the intervals" in s] and said
+    pixels = image.imread(files.per_metric["heldout_perplexity"])
+    light_blue = 1 - 0.18 * (1 - BLUE)  # the band: C0 at alpha 0.18 on white
+    assert _has_colour(pixels, light_blue) and _has_colour(pixels, BLUE)
+    assert "read with tail_coverage" in files.markdown or "Lexical diversity can rise" in files.markdown
+    assert "Lexical diversity can rise" in files.html.read_text()
+
+
+def test_experiments_with_tiny_mixes_are_called_a_smoke_test(tmp_path) -> None:
+    df = _metrics().assign(train_rows=lambda d: d["experiment"].map({"replace": 4, "accumulate": 300}))
+    files = render(df, tmp_path)
+    assert [s for s in files.verdicts if s.startswith("Too small")] == [
+        "Too small to measure collapse (no mix of 50 rows or more): replace; their curves are a smoke test of the "
+        "pipeline, not evidence."
+    ]

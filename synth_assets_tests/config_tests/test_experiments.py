@@ -11,10 +11,12 @@ def test_project_config_loads_with_the_required_regimes() -> None:
     exps = load_experiments(PROJECT_DATA / "experiments.yaml")
     regimes = {e.regime for e in exps.experiments}
     assert {"replace", "accumulate"} <= regimes
-    regime_runs = [e for e in exps.experiments if set(e.recipes) == {"self_instruct"}]
-    assert all(e.rounds >= 3 for e in regime_runs)  # enough rounds for a collapse curve
-    used = {name for e in exps.experiments for name in e.recipes}
-    assert used == set(RECIPES)  # the default run shows every recipe
+    compared = [e for e in exps.experiments if e.replicates >= 3]  # the report's comparison, beyond chance
+    assert {e.regime for e in compared} >= {"replace", "accumulate"}
+    assert all(e.rounds >= 3 for e in compared)  # enough rounds for a collapse curve
+    tour = load_experiments(PROJECT_DATA / "experiments-recipes.yaml")
+    assert {name for e in tour.experiments for name in e.recipes} == set(RECIPES)  # it shows every recipe
+    assert all(e.ai_feedback.enabled and e.agent.share and e.dialogue.share for e in tour.experiments)
 
 
 def test_defaults_merge_into_each_experiment_and_experiment_values_win() -> None:
@@ -82,3 +84,26 @@ def test_target_human_fraction_by_regime() -> None:
         "f.yaml",
     )
     assert [e.target_human_fraction(1) for e in exps.experiments] == [0.0, None, 0.25]
+
+
+def test_replicates_become_partitions_with_their_own_seeds() -> None:
+    raw = {
+        "experiments": [
+            {"name": "s", "regime": "replace", "seed": 5, "replicates": 3},
+            {"name": "t", "regime": "accumulate"},
+        ]
+    }
+    exps = parse_experiments(raw, "x.yaml")
+    assert [(e.name, e.seed, e.group, e.replicate) for e in exps.experiments] == [
+        ("s-r0", 5, "s", 0), ("s-r1", 6, "s", 1), ("s-r2", 7, "s", 2), ("t", 0, "t", 0)
+    ]  # fmt: skip
+    assert [e.name for e in exps.select(["s"])] == ["s-r0", "s-r1", "s-r2"]
+    assert [e.name for e in exps.select(["s-r1", "t"])] == ["s-r1", "t"]
+    with pytest.raises(KeyError, match="known: s, t"):
+        exps.select(["u"])
+
+
+def test_a_replicate_name_that_clashes_is_refused_by_name() -> None:
+    raw = {"experiments": [{"name": "s", "regime": "replace", "replicates": 2}, {"name": "s-r1", "regime": "replace"}]}
+    with pytest.raises(ConfigError, match="repeated: s-r1"):
+        parse_experiments(raw, "x.yaml")

@@ -71,3 +71,13 @@ def test_schema_drift_is_caught() -> None:
     df = _mix().drop(columns=["prompt_hash"]).assign(extra=1)
     [first] = validate(df, contract_suite(FINAL_MIX, True))[:1]
     assert first.expectation == "expect_table_columns_to_match_set" and not first.success
+
+
+def test_an_empty_partition_is_checked_for_its_columns_only() -> None:
+    empty = _mix(0)
+    derived = with_derived(empty, set(), heldout_keys=set())
+    suite = contract_suite(FINAL_MIX, True, derived=tuple(derived.columns)) + parents_suite()
+    whole = pd.concat([empty, derived], axis=1)
+    assert [(o.expectation, o.success) for o in validate(whole, suite)] == [("expect_table_columns_to_match_set", True)]
+    missing = validate(whole.drop(columns=["generator"]), suite)
+    assert [(o.success, o.sample) for o in missing] == [(False, ["generator"])]

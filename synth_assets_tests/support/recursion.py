@@ -41,7 +41,9 @@ def run(
                 "regime": regime,
                 "seed": seed,
                 "train_rows": len(train),
-                **measure_round(RoundTexts(model, train["text"].tolist(), heldout, human, tail, synthetic)),
+                **measure_round(
+                    RoundTexts(model, train["text"].tolist(), heldout, human, tail, synthetic), resamples=0
+                ),
             }
         )
         synthetic = pd.DataFrame(

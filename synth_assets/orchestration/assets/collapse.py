@@ -52,7 +52,9 @@ def _student_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         with the lineage of its training data."""
         exp, round_ = pipeline_config.partition(context)
         texts = training_texts(final_mix)
-        model = KneserNeyLM(build_vocab(training_texts(human_seeds) + training_texts(heldout_human))).fit(texts)
+        vocab = build_vocab(training_texts(human_seeds) + training_texts(heldout_human))
+        weights = final_mix["weight"].fillna(1.0) if "weight" in final_mix.columns else None
+        model = KneserNeyLM(vocab).fit(texts, weights)
         lineage = {
             "experiment": exp.name,
             "round": round_,
@@ -117,6 +119,9 @@ def _metrics_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         row = {
             "experiment": exp.name,
             "round": round_,
+            "experiment_group": exp.group,
+            "replicate": exp.replicate,
+            "regime": exp.regime,
             "run_id": context.run.run_id,
             "student": student_model.lineage.get("row_ids_hash"),
             "train_rows": len(train),

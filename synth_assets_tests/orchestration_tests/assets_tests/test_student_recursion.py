@@ -56,3 +56,7 @@ def test_each_round_is_generated_by_the_previous_student(graph: Graph) -> None:
     metrics = graph.table("collapse_metrics", "where experiment = 'stu'").sort_values("round")
     assert metrics["round"].tolist() == [0, 1, 2]
     assert metrics["heldout_perplexity"].notna().all()
+    assert set(metrics["experiment_group"]) == {"stu"} and set(metrics["regime"]) == {"replace"}
+    assert (metrics["heldout_perplexity_lo"] < metrics["heldout_perplexity"]).all()
+    assert (metrics["heldout_perplexity"] < metrics["heldout_perplexity_hi"]).all()
+    assert set(graph.table("final_mix", "where experiment = 'stu'")["weight"]) == {1.0}  # no human_weight set
