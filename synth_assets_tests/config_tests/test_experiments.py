@@ -107,3 +107,16 @@ def test_a_replicate_name_that_clashes_is_refused_by_name() -> None:
     raw = {"experiments": [{"name": "s", "regime": "replace", "replicates": 2}, {"name": "s-r1", "regime": "replace"}]}
     with pytest.raises(ConfigError, match="repeated: s-r1"):
         parse_experiments(raw, "x.yaml")
+
+
+def test_the_command_line_takes_an_experiment_with_replicates_by_its_name() -> None:
+    from synth_assets.config.preflight import PreflightError, check_arguments
+
+    raw = {"experiments": [{"name": "s", "regime": "replace", "rounds": 2, "replicates": 3}]}
+    exps = parse_experiments(raw, "x.yaml")
+    check_arguments(exps, ["s"], 2, "INFO")  # every replicate, by the name the file gives
+    check_arguments(exps, ["s-r2"], None, "INFO")  # or one of them
+    with pytest.raises(PreflightError, match="at most 2 round"):
+        check_arguments(exps, ["s"], 3, "INFO")
+    with pytest.raises(PreflightError, match=r"the experiments file has s$"):
+        check_arguments(exps, ["t"], None, "INFO")
