@@ -75,11 +75,6 @@ def _knn_radii(x: np.ndarray, k: int) -> np.ndarray:
     return np.partition(d, k - 1, axis=1)[:, k - 1]
 
 
-def precision_recall(real: np.ndarray, generated: np.ndarray, k: int = K) -> tuple[float, float]:
-    inside = manifold_members(real, generated, k)
-    return (float(inside[0].mean()), float(inside[1].mean())) if inside else (float("nan"), float("nan"))
-
-
 def manifold_members(real: np.ndarray, generated: np.ndarray, k: int = K) -> tuple[np.ndarray, np.ndarray] | None:
     """Per row: each generated row inside the real k-NN manifold (precision's count), each real
     row inside the generated one (recall's); None when a set is too small for k neighbours."""
@@ -87,11 +82,6 @@ def manifold_members(real: np.ndarray, generated: np.ndarray, k: int = K) -> tup
         return None
     cross = _distances(generated, real)  # generated x real
     return (cross <= _knn_radii(real, k)[None, :]).any(axis=1), (cross <= _knn_radii(generated, k)[:, None]).any(axis=0)
-
-
-def coverage(real: np.ndarray, generated: np.ndarray, k: int = K) -> float:
-    covered = covered_rows(real, generated, k)
-    return float(covered.mean()) if covered is not None else float("nan")
 
 
 def covered_rows(real: np.ndarray, generated: np.ndarray, k: int = K) -> np.ndarray | None:

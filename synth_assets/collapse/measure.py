@@ -81,12 +81,17 @@ class RoundTexts:
         return self.train_vectors if self.synthetic is None else self._embedded(self.synthetic)
 
     @cached_property
-    def precision_recall(self) -> tuple[float, float]:
-        return emb.precision_recall(*emb.equal_size(self.human_vectors, self.train_vectors))
+    def members(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per row, inside the other set's k-NN manifold: precision's and recall's counts, and
+        their intervals' rows (the distances are computed once for all four)."""
+        return emb.manifold_members(*emb.equal_size(self.human_vectors, self.train_vectors))
+
+    def member_share(self, which: int) -> float:
+        return float(self.members[which].mean()) if self.members else float("nan")
 
     @cached_property
-    def members(self) -> tuple[np.ndarray, np.ndarray] | None:
-        return emb.manifold_members(*emb.equal_size(self.human_vectors, self.train_vectors))
+    def covered(self) -> np.ndarray | None:
+        return emb.covered_rows(*emb.equal_size(self.human_vectors, self.synthetic_vectors))
 
     @cached_property
     def train_counts(self) -> intervals.TokenCounts:
@@ -103,8 +108,7 @@ class RoundTexts:
         return intervals.mean_of(self.members[which]) if self.members else None
 
     def coverage_sums(self) -> RowSums | None:
-        covered = emb.covered_rows(*emb.equal_size(self.human_vectors, self.synthetic_vectors))
-        return intervals.mean_of(covered) if covered is not None else None
+        return intervals.mean_of(self.covered) if self.covered is not None else None
 
 
 @dataclass(frozen=True)
@@ -200,7 +204,7 @@ METRICS: tuple[Metric, ...] = (
         "DOUBLE",
         f"share of mix rows inside the human data's k-NN manifold (k = {emb.K}; Kynkäänniemi et al. 2019), "
         "equal-size samples",
-        lambda r: r.precision_recall[0],
+        lambda r: r.member_share(0),
         rows=lambda r: r.member_sums(0),
     ),
     Metric(
@@ -208,7 +212,7 @@ METRICS: tuple[Metric, ...] = (
         "DOUBLE",
         f"share of human rows inside the mix's k-NN manifold (k = {emb.K}), equal-size samples; falls as "
         "the human tails vanish from the mix",
-        lambda r: r.precision_recall[1],
+        lambda r: r.member_share(1),
         "recall of human text (k-NN manifold)",
         rows=lambda r: r.member_sums(1),
     ),
@@ -217,7 +221,7 @@ METRICS: tuple[Metric, ...] = (
         "DOUBLE",
         f"share of human rows whose own k-NN ball (k = {emb.K}) holds a synthetic row (Naeem et al. 2020); "
         "null without synthetic rows",
-        lambda r: emb.coverage(*emb.equal_size(r.human_vectors, r.synthetic_vectors)),
+        lambda r: float(r.covered.mean()) if r.covered is not None else float("nan"),
         "human rows a synthetic row reaches (coverage)",
         rows=RoundTexts.coverage_sums,
     ),

@@ -98,14 +98,20 @@ def render(df: pd.DataFrame, out_dir: Path) -> ReportFiles:
     grid = out_dir / "collapse_grid.png"
     _save(fig, grid)
     plt.close(fig)
-    differences = last_round_differences(df, [m for m in COMPARED if m in df.columns])
-    said = verdicts(differences, PLOTTED) + _small(df)
+    differences, said = findings(df)
+    said = said + _small(df)
     shown = [c for c in ("experiment", "experiment_group", "replicate", "round") if c in df.columns]
     table = df.sort_values(["experiment", "round"])[[*shown, *metrics]]
     markdown = _markdown(table, said)
     page = out_dir / "collapse_report.html"
     write_text(page, _html(table, grid, per_metric, said))
     return ReportFiles(grid, per_metric, page, markdown, differences, said)
+
+
+def findings(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The last round's regime differences and the report's sentence for each (`synth run` prints them too)."""
+    differences = last_round_differences(df, [m for m in COMPARED if m in df.columns])
+    return differences, verdicts(differences, PLOTTED)
 
 
 def _small(df: pd.DataFrame) -> list[str]:

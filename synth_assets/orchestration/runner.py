@@ -139,12 +139,11 @@ def collapse_summary(settings: Settings) -> pd.DataFrame:
 
 def collapse_findings(settings: Settings) -> list[str]:
     """What the collapse report states about the last round: which regime differences hold."""
-    from synth_assets.collapse.comparison import last_round_differences, verdicts
-    from synth_assets.collapse.report import COMPARED, PLOTTED
+    from synth_assets.collapse.report import findings
 
     with open_configured(settings) as conn:
         df = conn.execute("select * from main.collapse_metrics").fetchdf()
-    return verdicts(last_round_differences(df, [m for m in COMPARED if m in df.columns]), PLOTTED)
+    return findings(df)[1]
 
 
 def round_summary(settings: Settings) -> pd.DataFrame:
