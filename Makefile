@@ -45,11 +45,16 @@ $(VENV)/.installed: pyproject.toml requirements.lock Makefile
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e . --group dev
 	touch $@
 
+# The neural student's extra (JAX, optax: about 630 MB): the test suite exercises it; `make run` does not need it.
+$(VENV)/.neural: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[neural]'
+	touch $@
+
 # After a change to the dependencies in pyproject.toml: resolve again, keeping every pin that
 # still fits (uv reads the old file as its preferences), then `make setup` installs the result.
 lock: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --group dev --universal --no-header --quiet -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra neural --group dev --universal --no-header --quiet -o requirements.lock
 
 run: setup
 	$(BIN)/synth init
@@ -62,7 +67,7 @@ postgres-binaries:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || \
 		$(call apt_install,postgresql,the shared-profile tests' PostgreSQL server binaries)
 
-test: setup postgres-binaries docs
+test: setup $(VENV)/.neural postgres-binaries docs
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

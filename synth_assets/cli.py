@@ -177,8 +177,11 @@ def run(
         _fail(str(exc))
     _print_frame(round_summary(settings), "per-round summary")
     _print_frame(collapse_summary(settings), "collapse metrics (student trained on each round's mix)")
-    for finding in collapse_findings(settings):
+    said, students = collapse_findings(settings)
+    for finding in said:
         console.print(f"- {finding}", highlight=False, markup=False, soft_wrap=True)
+    if len(students):
+        _print_frame(students, "held-out perplexity of both students, first and last round")
     report = settings.data_dir / "reports" / "collapse" / "collapse_report.html"
     console.print(f"collapse report: [bold]{report}[/]", highlight=False)
     console.print(

@@ -8,6 +8,7 @@ title of its curve in the collapse report if it is plotted. Adding a metric is i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,6 +18,7 @@ import numpy as np
 from synth_assets.collapse import embedding_metrics as emb
 from synth_assets.collapse import intervals, metrics
 from synth_assets.collapse.intervals import RowSums
+from synth_assets.core.neural_lm import NeuralLM
 from synth_assets.core.ngram_lm import KneserNeyLM, tokenize
 from synth_assets.embed.models import Embedder, embedder
 
@@ -39,6 +41,7 @@ class RoundTexts:
     tail: set[str]
     synthetic: Sequence[str] | None = None  # the mix's synthetic rows (None: all of `train`)
     embedder: Embedder | None = None  # the experiment's (None: the packaged WordLlama)
+    neural: NeuralLM | None = None  # the round's neural student, where the experiment trains one
 
     @cached_property
     def sample(self) -> list[str]:
@@ -98,8 +101,17 @@ class RoundTexts:
         return intervals.TokenCounts.of([tokenize(t) for t in self.train])
 
     def heldout_sums(self) -> RowSums:
-        scored = [self.model.log_prob(t) for t in self.heldout]
-        return intervals.perplexity_of([lp for lp, _ in scored], [n for _, n in scored])
+        return _perplexity_sums([self.model.log_prob(t) for t in self.heldout])
+
+    @cached_property
+    def neural_scores(self) -> list[tuple[float, int]] | None:
+        return self.neural.log_probs(list(self.heldout)) if self.neural is not None else None
+
+    def neural_perplexity(self) -> float:
+        scored = self.neural_scores
+        if not scored:
+            return float("nan")
+        return math.exp(-sum(lp for lp, _ in scored) / sum(n for _, n in scored))
 
     def distinct_sums(self, n: int) -> RowSums:
         return intervals.distinct_of([metrics.ngrams(tokenize(t), n) for t in self.sample])
@@ -109,6 +121,10 @@ class RoundTexts:
 
     def coverage_sums(self) -> RowSums | None:
         return intervals.mean_of(self.covered) if self.covered is not None else None
+
+
+def _perplexity_sums(scored: list[tuple[float, int]]) -> RowSums:
+    return intervals.perplexity_of([lp for lp, _ in scored], [n for _, n in scored])
 
 
 @dataclass(frozen=True)
@@ -130,6 +146,15 @@ METRICS: tuple[Metric, ...] = (
         lambda r: r.model.perplexity(r.heldout),
         "held-out human perplexity (lower is better)",
         rows=RoundTexts.heldout_sums,
+    ),
+    Metric(
+        "neural_heldout_perplexity",
+        "DOUBLE",
+        "the neural student's (a small transformer trained from scratch on the mix) perplexity on the held-out "
+        "human set; null where the experiment trains none",
+        RoundTexts.neural_perplexity,
+        "held-out human perplexity, neural student",
+        rows=lambda r: _perplexity_sums(r.neural_scores) if r.neural_scores else None,
     ),
     Metric(
         "distinct_1",

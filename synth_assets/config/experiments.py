@@ -9,7 +9,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from synth_assets.config.input_files import UniqueKeyLoader, read_text_file
-from synth_assets.llm.backends import BACKENDS
+from synth_assets.core.neural_lm import NeuralConfig
+from synth_assets.llm.backends import BACKENDS, STUDENT_BACKENDS
 from synth_assets.llm.dispatch import DispatchPolicy
 from synth_assets.verify.sandbox import SandboxPolicy
 
@@ -307,6 +308,34 @@ class AgentConfig(_Strict):
     max_tokens: int = Field(256, ge=16, le=8192, description="tokens per step")
 
 
+class StudentConfig(_Strict):
+    """The students trained on each round's mix. The Kneser-Ney student always is (milliseconds);
+    the neural student (a small transformer, about a minute a round on 2 cores) when asked for."""
+
+    neural: bool = Field(
+        False,
+        description="also train the neural student each round (needs the `neural` extra); implied by "
+        "generator.backend 'neural_student'",
+    )
+    max_steps: int = Field(600, ge=1, le=100_000, description="training steps at most (early stopping ends most runs)")
+    width: int = Field(128, ge=8, le=2048, description="model width; heads of 32 dimensions")
+    layers: int = Field(2, ge=1, le=24)
+    context: int = Field(64, ge=8, le=2048, description="tokens the model sees; longer texts are cut into pieces")
+    batch: int = Field(16, ge=1, le=1024)
+    learning_rate: float = Field(3e-3, gt=0, le=1)
+
+    def neural_config(self) -> NeuralConfig:
+        return NeuralConfig(
+            width=self.width,
+            layers=self.layers,
+            heads=max(1, self.width // 32),
+            context=self.context,
+            batch=self.batch,
+            max_steps=self.max_steps,
+            learning_rate=self.learning_rate,
+        )
+
+
 class DialogueConfig(_Strict):
     """Multi-turn dialogues (the `dialogues` stage)."""
 
@@ -361,6 +390,7 @@ class Experiment(_Strict):
     ai_feedback: AIFeedbackConfig = AIFeedbackConfig()
     agent: AgentConfig = AgentConfig()
     dialogue: DialogueConfig = DialogueConfig()
+    student: StudentConfig = StudentConfig()
     verify: VerifyConfig = VerifyConfig()
     filters: FilterConfig = FilterConfig()
     checks: CheckConfig = CheckConfig()
@@ -375,9 +405,9 @@ class Experiment(_Strict):
 
     @model_validator(mode="after")
     def _feedback_needs_a_model(self) -> Experiment:
-        if self.ai_feedback.enabled and self.judge is None and self.generator.backend == "student":
+        if self.ai_feedback.enabled and self.judge is None and self.writes_with_student:
             raise ValueError(
-                "ai_feedback needs a model that follows instructions: an n-gram student cannot critique, revise "
+                "ai_feedback needs a model that follows instructions: a student cannot critique, revise "
                 "or choose; give the experiment a `judge:` or set the shares to 0"
             )
         return self
@@ -390,10 +420,10 @@ class Experiment(_Strict):
 
     @model_validator(mode="after")
     def _agents_need_a_tool_caller(self) -> Experiment:
-        if self.agent.share > 0 and self.generator.backend == "student":
-            raise ValueError("agent.share needs a generator that can call tools; an n-gram student cannot")
-        if self.dialogue.share > 0 and self.generator.backend == "student":
-            raise ValueError("dialogue.share needs a generator that holds a conversation; an n-gram student cannot")
+        if self.agent.share > 0 and self.writes_with_student:
+            raise ValueError("agent.share needs a generator that can call tools; a student cannot")
+        if self.dialogue.share > 0 and self.writes_with_student:
+            raise ValueError("dialogue.share needs a generator that holds a conversation; a student cannot")
         if self.agent.share > 0 and self.generator.batch:
             raise ValueError(
                 "agent.share with generator.batch: each agent step needs the results of the step before, which a "
@@ -413,6 +443,15 @@ class Experiment(_Strict):
             if cfg.budget_usd is not None and cfg.model not in self.prices:
                 raise ValueError(f"{role}.budget_usd needs a price for model {cfg.model!r} under `prices:`")
         return self
+
+    @property
+    def writes_with_student(self) -> bool:
+        """Each round written by the previous round's student (true recursive training)."""
+        return self.generator.backend in STUDENT_BACKENDS
+
+    @property
+    def trains_neural(self) -> bool:
+        return self.student.neural or self.generator.backend == "neural_student"
 
     @property
     def group(self) -> str:

@@ -104,10 +104,12 @@ BACKENDS: dict[str, BackendKind] = {
     for k in (
         BackendKind("llamacpp", "llama_cpp", _llamacpp),
         BackendKind("student", "python", None),
+        BackendKind("neural_student", "jax", None),
         BackendKind("anthropic", "anthropic", _remote(_anthropic_api), key_env="ANTHROPIC_API_KEY"),
         BackendKind(
             "openai", "openai", _remote(_openai_api), key_env="OPENAI_API_KEY", key_optional_with_base_url=True
         ),
     )
 }
+STUDENT_BACKENDS = frozenset({"student", "neural_student"})  # each round written by the last round's student
 KEY_VARIABLES: tuple[str, ...] = tuple(k.key_env for k in BACKENDS.values() if k.key_env)

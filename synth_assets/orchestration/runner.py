@@ -129,21 +129,37 @@ def run_experiments(
     return outcomes
 
 
+SUMMARY_COLUMNS = [
+    "experiment",
+    "round",
+    "train_rows",
+    "heldout_perplexity",
+    "tail_coverage",
+    "distinct_2",
+    "self_similarity",
+]
+
+
 def collapse_summary(settings: Settings) -> pd.DataFrame:
-    columns = "experiment, round, train_rows, heldout_perplexity, tail_coverage, distinct_2, self_similarity"
+    """The headline metrics per partition; the neural student's perplexity where one was trained."""
+    df = _collapse_metrics(settings)
+    neural = "neural_heldout_perplexity" in df.columns and df["neural_heldout_perplexity"].notna().any()
+    shown = SUMMARY_COLUMNS[:4] + (["neural_heldout_perplexity"] if neural else []) + SUMMARY_COLUMNS[4:]
+    return df.sort_values(["experiment", "round"])[shown].round(3)
+
+
+def collapse_findings(settings: Settings) -> tuple[list[str], pd.DataFrame]:
+    """What the collapse report states about the last round (which regime differences hold) and
+    its table of both students."""
+    from synth_assets.collapse.report import findings, student_table
+
+    df = _collapse_metrics(settings)
+    return findings(df)[1], student_table(df)
+
+
+def _collapse_metrics(settings: Settings) -> pd.DataFrame:
     with open_configured(settings) as conn:
-        return (
-            conn.execute(f"select {columns} from main.collapse_metrics order by experiment, round").fetchdf().round(3)
-        )
-
-
-def collapse_findings(settings: Settings) -> list[str]:
-    """What the collapse report states about the last round: which regime differences hold."""
-    from synth_assets.collapse.report import findings
-
-    with open_configured(settings) as conn:
-        df = conn.execute("select * from main.collapse_metrics").fetchdf()
-    return findings(df)[1]
+        return conn.execute("select * from main.collapse_metrics").fetchdf()
 
 
 def round_summary(settings: Settings) -> pd.DataFrame:

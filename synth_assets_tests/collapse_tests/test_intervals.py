@@ -1,6 +1,7 @@
 """Bootstrap intervals: each metric's row decomposition gives the metric itself, and the
 interval covers the truth about as often as it says."""
 
+import functools
 import math
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 
 from synth_assets.collapse import intervals, metrics
 from synth_assets.collapse.measure import INTERVAL_METRICS, RoundTexts, interval_columns, measure_round
+from synth_assets.core.neural_lm import NeuralConfig, NeuralLM
 from synth_assets.core.ngram_lm import KneserNeyLM, build_vocab
 
 WORDS = np.array([f"w{i}" for i in range(400)])
@@ -19,10 +21,13 @@ def _texts(n: int, seed: int) -> list[str]:
     return [" ".join(rng.choice(WORDS, size=rng.integers(3, 12), p=ZIPF)) for _ in range(n)]
 
 
+@functools.cache
 def _round() -> RoundTexts:
     human, heldout, train = _texts(120, 1), _texts(80, 2), _texts(150, 3)
-    model = KneserNeyLM(build_vocab([*human, *heldout])).fit(train)
-    return RoundTexts(model, train, heldout, human, metrics.rare_tokens(human), synthetic=train[:100])
+    vocab = build_vocab([*human, *heldout])
+    model = KneserNeyLM(vocab).fit(train)
+    neural = NeuralLM(vocab, NeuralConfig(width=16, layers=1, heads=1, context=16, max_steps=25)).fit(train)
+    return RoundTexts(model, train, heldout, human, metrics.rare_tokens(human), synthetic=train[:100], neural=neural)
 
 
 def test_row_sums_give_each_metric_its_own_value() -> None:

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import image
 
-from synth_assets.collapse.report import PLOTTED, render
+from synth_assets.collapse.report import PLOTTED, render, student_table
 
 BLUE, ORANGE = np.array([31, 119, 180]) / 255, np.array([255, 127, 14]) / 255  # matplotlib C0, C1
 
@@ -18,6 +18,8 @@ def _metrics() -> pd.DataFrame:
                     "experiment": experiment,
                     "round": r,
                     "heldout_perplexity": 40 + slope * r,
+                    "neural_heldout_perplexity": 30 + slope * r / 2,
+                    "regime": experiment,
                     "tail_coverage": 1 - (0.1 * r if experiment == "replace" else 0),
                     "distinct_2": 0.5,
                     "self_similarity": 0.1,
@@ -77,3 +79,18 @@ def test_experiments_with_tiny_mixes_are_called_a_smoke_test(tmp_path) -> None:
         "Too small to measure collapse (no mix of 50 rows or more): replace; their curves are a smoke test of the "
         "pipeline, not evidence."
     ]
+
+
+def test_both_students_are_tabled_first_and_last_round(tmp_path) -> None:
+    df = _metrics()
+    table = student_table(df).set_index("experiment")
+    assert table.loc["replace", "neural first"] == 30 and table.loc["replace", "neural last"] == 110
+    assert table.loc["replace", "neural change"] == 80 and table.loc["accumulate", "neural change"] == 4
+    assert table.loc["replace", "n-gram change"] == 160 and table.loc["accumulate", "rounds"] == 5
+    files = render(df, tmp_path)
+    assert "Both students" in files.markdown and "Shumailov" in files.markdown
+    assert "neural_heldout_perplexity" in files.per_metric
+    no_neural = df.assign(neural_heldout_perplexity=float("nan"))
+    assert student_table(no_neural).empty and student_table(df.drop(columns="neural_heldout_perplexity")).empty
+    files = render(no_neural, tmp_path / "plain")
+    assert "Both students" not in files.markdown and "neural_heldout_perplexity" not in files.per_metric

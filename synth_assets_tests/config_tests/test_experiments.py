@@ -45,6 +45,16 @@ def test_defaults_merge_into_each_experiment_and_experiment_values_win() -> None
             "embedder.budget_usd needs a price for model 'e'",
         ),
         ({"name": "b", "regime": "replace", "embedder": {"batch_size": 0}}, "experiments[0] (b).embedder.batch_size"),
+        ({"name": "b", "regime": "replace", "student": {"depth": 3}}, "experiments[0] (b).student.depth"),
+        ({"name": "b", "regime": "replace", "student": {"max_steps": 0}}, "experiments[0] (b).student.max_steps"),
+        (
+            {"name": "b", "regime": "replace", "generator": {"backend": "neural_student"}, "agent": {"share": 0.5}},
+            "agent.share needs a generator that can call tools",
+        ),
+        (
+            {"name": "b", "regime": "replace", "generator": {"backend": "neural_student"}, "dialogue": {"share": 0.5}},
+            "dialogue.share needs a generator that holds a conversation",
+        ),
     ],
 )
 def test_errors_name_the_file_and_the_field(experiment: dict, expected: str) -> None:
@@ -120,3 +130,21 @@ def test_the_command_line_takes_an_experiment_with_replicates_by_its_name() -> N
         check_arguments(exps, ["s"], 3, "INFO")
     with pytest.raises(PreflightError, match=r"the experiments file has s$"):
         check_arguments(exps, ["t"], None, "INFO")
+
+
+def test_the_neural_student_is_trained_where_it_writes_or_is_asked_for() -> None:
+    tour = load_experiments(PROJECT_DATA / "experiments-neural.yaml")
+    assert {e.regime for e in tour.experiments} == {"replace", "accumulate", "fixed_fraction"}
+    assert sorted(e.human_fraction for e in tour.experiments if e.regime == "fixed_fraction") == [0.1, 1.0]
+    assert all(e.trains_neural and e.writes_with_student for e in tour.experiments)
+    raw = {
+        "experiments": [
+            {"name": "llm", "regime": "replace", "student": {"neural": True, "width": 64}},
+            {"name": "plain", "regime": "replace"},
+        ]
+    }
+    exps = parse_experiments(raw, "x.yaml")
+    llm, plain = exps.get("llm"), exps.get("plain")
+    assert llm.trains_neural and not llm.writes_with_student
+    assert (llm.student.neural_config().width, llm.student.neural_config().heads) == (64, 2)
+    assert not plain.trains_neural and not plain.writes_with_student

@@ -1,5 +1,6 @@
 """Students per round, collapse metrics per round, and the report across all rounds."""
 
+from dataclasses import asdict
 from pathlib import Path
 
 import dagster as dg
@@ -8,7 +9,9 @@ import pandas as pd
 from synth_assets.collapse import metrics
 from synth_assets.collapse.measure import RoundTexts, measure_round
 from synth_assets.collapse.report import embedded_image, render
-from synth_assets.core.ngram_lm import KneserNeyLM, build_vocab
+from synth_assets.collapse.students import train_students
+from synth_assets.core.neural_lm import NeuralLM
+from synth_assets.core.ngram_lm import build_vocab
 from synth_assets.core.rows import content_hash
 from synth_assets.core.texts import training_texts
 from synth_assets.orchestration.assets.metadata import (
@@ -37,7 +40,14 @@ def build_collapse_assets(partitions: dg.PartitionsDefinition) -> list[dg.Assets
 
 
 def _student_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    common = round_asset_args(partitions, GROUP, __name__, "synth_assets.core.ngram_lm")
+    common = round_asset_args(
+        partitions,
+        GROUP,
+        __name__,
+        "synth_assets.core.ngram_lm",
+        "synth_assets.core.neural_lm",
+        "synth_assets.collapse.students",
+    )
 
     @dg.asset(**common, io_manager_key="artifact_io_manager", kinds={"python", "json"})
     def student_model(
@@ -48,13 +58,15 @@ def _student_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         heldout_human: pd.DataFrame,
     ) -> dg.Output:
         """A Kneser-Ney trigram student trained on this round's final_mix, over a vocabulary fixed by
-        the human data so perplexities compare across rounds. Saved as a versioned JSON artifact
-        with the lineage of its training data."""
+        the human data so perplexities compare across rounds, and where the experiment asks for it
+        a neural student (a small transformer) trained from scratch on the same rows. Saved as a
+        versioned artifact with the lineage of its training data."""
         exp, round_ = pipeline_config.partition(context)
         texts = training_texts(final_mix)
         vocab = build_vocab(training_texts(human_seeds) + training_texts(heldout_human))
-        weights = final_mix["weight"].fillna(1.0) if "weight" in final_mix.columns else None
-        model = KneserNeyLM(vocab).fit(texts, weights)
+        weights = final_mix["weight"].fillna(1.0).tolist() if "weight" in final_mix.columns else None
+        neural_config = exp.student.neural_config() if exp.trains_neural else None
+        model, neural = train_students(vocab, texts, weights, neural_config, exp.seed + round_, context.log.info)
         lineage = {
             "experiment": exp.name,
             "round": round_,
@@ -65,17 +77,30 @@ def _student_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             "run_id": context.run.run_id,
         }
         return dg.Output(
-            StudentArtifact(model, lineage),
-            tags={DATA_VERSION_TAG: content_hash(model.to_json())},
+            StudentArtifact(model, lineage, neural),
+            tags={DATA_VERSION_TAG: content_hash(model.to_json(), neural and neural.history)},
             metadata={
                 "train_rows": len(texts),
                 "trigram_types": len(model.trigrams),
                 "vocabulary": len(model.vocab),
                 "lineage": dg.MetadataValue.json(lineage),
+                **(_neural_metadata(neural) if neural else {}),
             },
         )
 
     return student_model
+
+
+def _neural_metadata(neural: NeuralLM) -> dict[str, dg.MetadataValue]:
+    h = neural.history
+    return {
+        "neural_parameters": dg.MetadataValue.int(neural.parameters),
+        "neural_steps": dg.MetadataValue.int(h["steps"]),
+        "neural_validation_loss": dg.MetadataValue.float(h["best_validation_loss"]),
+        "neural_train_seconds": dg.MetadataValue.float(h["seconds"]),
+        "neural_tokens_per_s": dg.MetadataValue.int(h["tokens_per_s"]),
+        "neural_config": dg.MetadataValue.json(asdict(neural.config)),
+    }
 
 
 def _metrics_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
@@ -113,6 +138,7 @@ def _metrics_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
                 metrics.rare_tokens(human),
                 synthetic=synthetic,
                 embedder=embedder,
+                neural=student_model.neural,
             )
             with budget_failure(lambda: embedding_metadata(embedder)):
                 values = measure_round(texts)
@@ -137,6 +163,11 @@ def _metrics_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
                 **embedding_metadata(embedder),
                 "heldout_perplexity": dg.MetadataValue.float(round(values["heldout_perplexity"], 3)),
                 "tail_coverage": dg.MetadataValue.float(round(values["tail_coverage"], 4)),
+                **(
+                    {"neural_heldout_perplexity": dg.MetadataValue.float(round(values["neural_heldout_perplexity"], 3))}
+                    if student_model.neural is not None
+                    else {}
+                ),
                 "metrics": dg.MetadataValue.md(
                     markdown_table(
                         df.round(4).T.reset_index().rename(columns={"index": "metric", 0: "value"}), limit=30

@@ -6,11 +6,13 @@ variable's name, never its value; the backends keep them out of errors and the c
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
 import pandas as pd
 
+from synth_assets.collapse.students import pool_student
 from synth_assets.config.experiments import BackendConfig, ConfigError, EmbedderConfig, Experiment, ModelPrice
 from synth_assets.core.callbacks import LogFn
 from synth_assets.core.ngram_lm import KneserNeyLM, build_vocab
@@ -49,9 +51,10 @@ class GeneratorResource(dg.ConfigurableResource):
         self, exp: Experiment, round_: int, pool: pd.DataFrame, log: LogFn | None = None
     ) -> GenerationSession:
         """The generator that writes round `round_` of `exp`. With `backend: student` that is the
-        previous round's student (round 0: a student of the human pool it starts from)."""
-        if exp.generator.backend == "student":
-            return GenerationSession(self._student(exp, round_, pool), cache=None, log=log)
+        previous round's student (round 0: a student of the human pool it starts from); with
+        `neural_student`, that round's neural student."""
+        if exp.writes_with_student:
+            return GenerationSession(self._student(exp, round_, pool, log), cache=None, log=log)
         return self.for_role(exp, "generator", log)
 
     def for_role(self, exp: Experiment, role: str, log: LogFn | None = None) -> GenerationSession:
@@ -128,13 +131,23 @@ class GeneratorResource(dg.ConfigurableResource):
             return None
         return keys.get(kind.key_env, NO_KEY)
 
-    def _student(self, exp: Experiment, round_: int, pool: pd.DataFrame) -> StudentGenerator:
+    def _student(self, exp: Experiment, round_: int, pool: pd.DataFrame, log: LogFn | None) -> StudentGenerator:
+        neural = exp.generator.backend == "neural_student"
         if round_ == 0:
             texts = training_texts(pool)
+            if neural:
+                cache = Path(self.artifacts_dir) / "human_pool_students"
+                model = pool_student(texts, exp.student.neural_config(), exp.seed, cache, log)
+                return StudentGenerator(model, "neural_student:human-pool")
             return StudentGenerator(KneserNeyLM(build_vocab(texts)).fit(texts), "student:human-pool")
         previous = partition_key(exp.name, round_ - 1)
         artifact = load_student(self.artifacts_dir, previous)
-        return StudentGenerator(artifact.model, f"student:{previous}@{artifact.lineage.get('version', '?')}")
+        version = artifact.lineage.get("version", "?")
+        if neural:
+            if artifact.neural is None:
+                raise ConfigError(f"{previous}: its student_model has no neural student; materialize it again")
+            return StudentGenerator(artifact.neural, f"neural_student:{previous}@{version}")
+        return StudentGenerator(artifact.model, f"student:{previous}@{version}")
 
 
 def _listed_price(exp: Experiment, cfg: BackendConfig | EmbedderConfig, log: LogFn | None) -> ModelPrice | None:

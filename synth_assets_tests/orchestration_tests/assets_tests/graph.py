@@ -62,6 +62,13 @@ class Graph:
         """What `round_job` runs for one partition: the stages, then student, metrics, exports."""
         return self.materialize_keys([k.to_user_string() for k in round_asset_keys(self.assets)], key)
 
+    def latest_metadata(self, asset: str, key: str) -> dict:
+        """The metadata of the asset's latest materialization of one partition, as the UI shows it."""
+        records = self.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[key]), limit=1
+        ).records
+        return records[0].asset_materialization.metadata
+
     def table(self, name: str, where: str = "") -> pd.DataFrame:
         with self.resources["warehouse"].get_connection() as conn:
             return conn.execute(f"select * from main.{name} {where}").fetchdf()
