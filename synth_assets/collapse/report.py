@@ -96,7 +96,8 @@ def render(df: pd.DataFrame, out_dir: Path) -> ReportFiles:
         fig, ax = plt.subplots(figsize=(5, 3.2), dpi=100)
         _plot(ax, df, metric)
         ax.legend(fontsize=8)
-        fig.tight_layout()
+        # one axes of known furniture: fixed margins, not tight_layout's text measuring (0.25 s a figure)
+        fig.subplots_adjust(left=0.14, right=0.97, top=0.9, bottom=0.15)
         per_metric[metric] = out_dir / f"{metric}.png"
         _save(fig, per_metric[metric])
         plt.close(fig)

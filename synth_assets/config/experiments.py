@@ -186,10 +186,12 @@ class FilterConfig(_Strict):
         "words", description="distance for the diversity selection: MinHash word sets or embedding cosine"
     )
     judge_threshold: float | None = Field(6.0, ge=1, le=10, description="drop rows the judge scored below this")
-    reward_rank: Literal["judge", "ifd"] | None = Field(
+    reward_rank: Literal["judge", "ifd", "reference_lm"] | None = Field(
         None,
         description="keep the top reward_top_share of each task family by a reward: 'judge' (the judge's score; "
-        "needs a judge) or 'ifd' (instruction-following difficulty under reward_model, offline); null: off",
+        "needs a judge), 'ifd' (instruction-following difficulty under reward_model, offline) or 'reference_lm' "
+        "(likelihood under a language model of the human seeds: an imperfect verifier of human-likeness); "
+        "null: off",
     )
     reward_top_share: float = Field(0.5, gt=0.0, le=1.0, description="share of each family kept by reward_rank")
     reward_model: str = Field(

@@ -307,10 +307,22 @@ def _reward_scores(f: Funnel, mask: pd.Series) -> pd.Series:
     rows = f.out.loc[mask]
     if f.cfg.reward_rank == "judge":
         return rows["judge_score"] if "judge_score" in rows else pd.Series(float("nan"), index=rows.index)
+    if f.cfg.reward_rank == "reference_lm":
+        return _reference_scores(f, rows)
     if f.ifd is None:
         raise ValueError("filters.reward_rank 'ifd' needs a model to score with; none was given to the funnel")
     turns = [user_turn(i, t) for i, t in zip(rows["instruction"], rows["input"].fillna(""), strict=True)]
     return pd.Series(f.ifd(list(zip(turns, rows["response"].fillna(""), strict=True))), index=rows.index, dtype=float)
+
+
+def _reference_scores(f: Funnel, rows: pd.DataFrame) -> pd.Series:
+    """Minus the log perplexity under a language model of the human rows (the perplexity band's
+    reference): higher is more like what people wrote. An imperfect verifier, offline and cheap."""
+    if not f.human_texts:
+        raise ValueError("filters.reward_rank 'reference_lm' needs the human rows to train its reference model on")
+    band = fit_band(f.human_texts, (0.0, 1.0))
+    scores = [-math.log(band.perplexity(t)) for t in training_texts(rows)]
+    return pd.Series(scores, index=rows.index, dtype=float)
 
 
 def _diversity(f: Funnel) -> None:
@@ -344,7 +356,11 @@ STEPS: tuple[Step, ...] = (
     Step("rouge_novelty", "ROUGE-L above the threshold with the pool or an earlier task", _rouge_novelty),
     Step("perplexity", "outside the human perplexity band", _perplexity),
     Step("judge_score", "the judge scored it below the threshold", _judge_score),
-    Step("reward_rank", "below the top share of its task family by reward (judge score or IFD)", _reward_rank),
+    Step(
+        "reward_rank",
+        "below the top share of its task family by reward (judge score, IFD or reference-model likelihood)",
+        _reward_rank,
+    ),
     Step("diversity", "not among the target_size rows that spread widest", _diversity),
 )
 STEP_NAMES: tuple[str, ...] = tuple(s.name for s in STEPS)

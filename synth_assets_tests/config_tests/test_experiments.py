@@ -14,6 +14,11 @@ def test_project_config_loads_with_the_required_regimes() -> None:
     compared = [e for e in exps.experiments if e.replicates >= 3]  # the report's comparison, beyond chance
     assert {e.regime for e in compared} >= {"replace", "accumulate"}
     assert all(e.rounds >= 3 for e in compared)  # enough rounds for a collapse curve
+    # Feng et al.'s pair: a verifier-filtered twin of an unfiltered experiment, same regime and seeds
+    groups = {e.group: e for e in compared}
+    verified, unfiltered = groups["student-replace-verified"], groups["student-replace"]
+    assert verified.filters.reward_rank == "reference_lm" and unfiltered.filters.reward_rank is None
+    assert (verified.regime, verified.seed, verified.replicates) == (unfiltered.regime, unfiltered.seed, 3)
     tour = load_experiments(PROJECT_DATA / "experiments-recipes.yaml")
     assert {name for e in tour.experiments for name in e.recipes} == set(RECIPES)  # it shows every recipe
     assert all(e.ai_feedback.enabled and e.agent.share and e.dialogue.share for e in tour.experiments)

@@ -63,3 +63,37 @@ def test_ifd_on_the_embedded_model_tells_a_matching_response_from_a_swapped_one(
     lower = sum(m < c for m, c in zip(matched, crossed, strict=True))
     assert lower >= 0.8 * len(tasks), (lower, matched, crossed)
     assert all(0 < m < 1.5 for m in matched)
+
+
+def test_the_reference_model_keeps_what_reads_like_the_human_seeds() -> None:
+    """`reference_lm`: ranked by likelihood under a language model of the human rows. Real seed
+    tasks beat the same words shuffled into salad, whatever order they come in."""
+    import numpy as np
+
+    from synth_assets.core.texts import training_texts
+    from synth_assets.seeds.human_pool import human_rows
+
+    human = training_texts(human_rows(PROJECT_DATA / "seeds", "t", "human_seeds"))
+    tasks = load_instruction_tasks(PROJECT_DATA / "seeds")[1::20]
+    vocabulary = np.array(sorted({w for text in human for w in text.split()}))
+    rng = np.random.default_rng(0)
+    rows = []
+    for i, task in enumerate(tasks):
+        words = f"{task.instruction} {task.output}".split()
+        salad = " ".join(rng.choice(vocabulary, size=len(words)))
+        rows.append(_trace(f"real{i}", task.instruction, task.output, task_source="pool"))
+        rows.append(
+            _trace(f"salad{i}", salad[: len(task.instruction)], salad[len(task.instruction) :], task_source="pool")
+        )
+    out = run_funnel(pd.DataFrame(rows), pool_of(), _cfg(reward_rank="reference_lm", reward_top_share=0.5), human)
+    kept = set(out.loc[out["kept"], "task_id"])
+    assert len(kept) == len(tasks) and sum(t.startswith("real") for t in kept) >= len(tasks) - 1
+    assert out["reward_score"].notna().all() and (out["reward_score"] < 0).all()  # minus log perplexity
+    ranked_out = out[out["drop_reason"] == "reward_rank"]
+    assert ranked_out["drop_detail"].str.startswith("reference_lm -").all()
+
+
+def test_the_reference_model_needs_human_rows() -> None:
+    rows = pd.DataFrame(_scored("general", 2))
+    with pytest.raises(ValueError, match="reference_lm' needs the human rows"):
+        run_funnel(rows, pool_of(), _cfg(reward_rank="reference_lm"))
