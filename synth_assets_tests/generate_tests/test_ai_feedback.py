@@ -173,12 +173,13 @@ def test_pairs_reach_the_dpo_file_with_their_lineage(tmp_path: Path, drop: bool)
     assert set(loaded["principle_id"]) <= set(constitution["principle_id"])
 
 
-def test_a_student_cannot_give_feedback() -> None:
+@pytest.mark.parametrize("backend", ["student", "neural_student"])
+def test_a_student_cannot_give_feedback(backend: str) -> None:
     raw = {
         "name": "e",
         "regime": "replace",
-        "generator": {"backend": "student"},
+        "generator": {"backend": backend},
         "ai_feedback": {"revision_share": 0.5},
     }
-    with pytest.raises(Exception, match="an n-gram student cannot critique"):
+    with pytest.raises(Exception, match="a student cannot critique"):
         parse_experiments({"experiments": [raw]}, "test")

@@ -39,7 +39,9 @@ def test_code_location_loads_every_stage() -> None:
 
 def test_jobs_and_partitions() -> None:
     job = defs.resolve_job_def(ROUND_JOB)
-    assert "replace|0" in job.partitions_def.get_partition_keys()
+    keys = job.partitions_def.get_partition_keys()
+    # the default file: the LLM round, and every replicate of the student experiments per round
+    assert {"accumulate|0", "student-replace-r0|0", "student-replace-verified-r2|2"} <= set(keys)
     assert defs.resolve_job_def(HUMAN_DATA_JOB).partitions_def is None
 
 
