@@ -18,6 +18,7 @@ best validation loss is what "trained on this round" means at every mix size.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import json
 import math
@@ -276,6 +277,15 @@ class NeuralLM:
         return " ".join(out)
 
     # --- persistence ----------------------------------------------------------------------
+    def digest(self) -> str:
+        """What the network is (vocabulary, configuration, parameters), not how long it took to
+        train: equal for equal models, whatever the history's timings say."""
+        h = hashlib.sha256(json.dumps([self.vocab, asdict(self.config)]).encode())
+        for path, array in _paths(self.params):
+            h.update("/".join(path).encode())
+            h.update(np.ascontiguousarray(array).tobytes())
+        return h.hexdigest()[:16]
+
     def to_bytes(self) -> bytes:
         """One `.npz`: the parameters by path, the vocabulary, config and training history as JSON."""
         arrays = {"/".join(path): np.asarray(a) for path, a in _paths(self.params)}

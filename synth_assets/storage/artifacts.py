@@ -8,7 +8,6 @@ old, still present, parameters; older parameter files are removed once the new J
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -49,7 +48,7 @@ def _write(path: Path, obj: StudentArtifact) -> str:
     neural = None
     if obj.neural is not None:
         data = obj.neural.to_bytes()
-        neural = {"file": f"neural-{hashlib.sha256(data).hexdigest()[:16]}.npz", "parameters": obj.neural.parameters}
+        neural = {"file": f"neural-{obj.neural.digest()}.npz", "parameters": obj.neural.parameters}
         write_bytes(path.with_name(neural["file"]), data)
     version = content_hash(payload + (neural["file"] if neural else ""), length=16)
     # whole or not at all: a killed run, or another host reading the shared directory, never

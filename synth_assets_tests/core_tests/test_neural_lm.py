@@ -100,6 +100,7 @@ def test_samples_are_seeded_and_never_unknown(trained: NeuralLM) -> None:
 def test_saved_and_loaded_it_scores_and_samples_the_same(corpora, trained: NeuralLM) -> None:
     loaded = NeuralLM.from_bytes(trained.to_bytes())
     assert loaded.config == trained.config and loaded.history == trained.history
+    assert loaded.digest() == trained.digest()  # names the artifact's parameter file and its data version
     assert loaded.parameters == trained.parameters > 10_000
     assert loaded.log_probs(corpora[1][:10]) == trained.log_probs(corpora[1][:10])
     assert loaded.sample(np.random.default_rng(1), 20) == trained.sample(np.random.default_rng(1), 20)

@@ -78,7 +78,7 @@ def _student_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         }
         return dg.Output(
             StudentArtifact(model, lineage, neural),
-            tags={DATA_VERSION_TAG: content_hash(model.to_json(), neural and neural.history)},
+            tags={DATA_VERSION_TAG: content_hash(model.to_json(), neural and neural.digest())},
             metadata={
                 "train_rows": len(texts),
                 "trigram_types": len(model.trigrams),
