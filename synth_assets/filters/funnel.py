@@ -24,7 +24,7 @@ from synth_assets.core.turns import user_turn
 from synth_assets.filters.diversity import farthest_point, farthest_point_vectors
 from synth_assets.filters.heuristics import garbage_reason, self_instruct_reason
 from synth_assets.filters.near_duplicates import near_duplicates
-from synth_assets.filters.perplexity_band import fit_band
+from synth_assets.filters.perplexity_band import PerplexityBand, fit_band
 from synth_assets.filters.rouge_novelty import novelty_scores
 from synth_assets.filters.semantic_duplicates import (
     SemanticDecision,
@@ -73,6 +73,12 @@ class Funnel:
 
     def alive(self) -> pd.Series:
         return self.out["drop_reason"].isna()
+
+    @cached_property
+    def reference(self) -> PerplexityBand:
+        """The language model of the human rows and its band: the perplexity step and the
+        `reference_lm` ranker read one model (the band's edges matter only to the former)."""
+        return fit_band(self.human_texts or [], self.cfg.perplexity_band or (0.0, 1.0))
 
     @cached_property
     def generated(self) -> pd.Series:
@@ -265,7 +271,7 @@ def _rouge_novelty(f: Funnel) -> None:
 def _perplexity(f: Funnel) -> None:
     if not (f.cfg.perplexity_band and f.human_texts):
         return
-    band = fit_band(f.human_texts, f.cfg.perplexity_band)
+    band = f.reference
     out, mask = f.out, f.alive() & (f.out["origin"] == "synthetic") & f.prose
     out.loc[mask, "perplexity"] = [band.perplexity(t) for t in training_texts(out.loc[mask])]
     reasons = out["perplexity"].map(lambda p: band.reason(p) if p == p else None)
@@ -320,8 +326,7 @@ def _reference_scores(f: Funnel, rows: pd.DataFrame) -> pd.Series:
     reference): higher is more like what people wrote. An imperfect verifier, offline and cheap."""
     if not f.human_texts:
         raise ValueError("filters.reward_rank 'reference_lm' needs the human rows to train its reference model on")
-    band = fit_band(f.human_texts, (0.0, 1.0))
-    scores = [-math.log(band.perplexity(t)) for t in training_texts(rows)]
+    scores = [-math.log(f.reference.perplexity(t)) for t in training_texts(rows)]
     return pd.Series(scores, index=rows.index, dtype=float)
 
 
