@@ -63,6 +63,13 @@ class BackendConfig(EndpointConfig):
     seed: int = Field(0, description="added to the experiment seed for this role's requests")
     batch: bool = Field(False, description="use the provider's batch API (half price, results within 24 h)")
     poll_interval_s: float = Field(30.0, gt=0, le=3600, description="first wait between batch polls; grows 1.5x")
+    # Left out of dumps, so of the stages' config hashes: both paths give the same results.
+    transport: Literal["wire", "sdk"] = Field(
+        "wire",
+        exclude=True,
+        description="how online calls travel: 'wire' (aiohttp, a tenth of the SDK's client CPU per call, the "
+        "SDK's headers and error classes) or 'sdk' (the official client end to end); the same results either way",
+    )
     structured_output: bool | Literal["auto"] = Field(
         "auto",
         description="ask for JSON matching a schema wherever a stage parses the answer (a grammar on llama.cpp, "

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
+from types import ModuleType
 from typing import Any
 
 import anthropic
 
 from synth_assets.llm.base import Generation, GenerationRequest, failed, parsed
-from synth_assets.llm.provider import HTTPProvider
+from synth_assets.llm.provider import Connection, HTTPProvider
 from synth_assets.llm.tools import ToolCall, Turn
 
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "tool_use": "stop", "max_tokens": "length"}
@@ -36,6 +37,9 @@ class AnthropicAPI(HTTPProvider):
             timeout=self._timeout_s,
             http_client=anthropic.DefaultAsyncHttpxClient(**self.http_options()),
         )
+
+    def sdk(self) -> ModuleType:
+        return anthropic
 
     def params(self, request: GenerationRequest) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -58,30 +62,34 @@ class AnthropicAPI(HTTPProvider):
         return params
 
     @staticmethod
-    def generation(message: Any, offered_tools: bool = False) -> Generation:
-        """A forced tool call's input is the answer; with tools offered, each `tool_use` block is
-        a call; otherwise the text blocks are the answer."""
-        uses = [b for b in message.content if getattr(b, "type", None) == "tool_use"]
-        text = "".join(block.text for block in message.content if getattr(block, "type", None) == "text")
+    def generation(message: Mapping[str, Any], offered_tools: bool = False) -> Generation:
+        """From a message's JSON. A forced tool call's input is the answer; with tools offered,
+        each `tool_use` block is a call; otherwise the text blocks are the answer."""
+        blocks = message.get("content") or ()
+        uses = [b for b in blocks if b.get("type") == "tool_use"]
+        text = "".join(b.get("text") or "" for b in blocks if b.get("type") == "text")
         calls: tuple[ToolCall, ...] = ()
         if offered_tools:
-            calls = tuple(ToolCall(u.id, u.name, json.dumps(u.input)) for u in uses)
+            calls = tuple(ToolCall(u["id"], u["name"], json.dumps(u.get("input"))) for u in uses)
         elif uses:
-            text = json.dumps(uses[0].input)
-        reason = message.stop_reason or "stop"
+            text = json.dumps(uses[0].get("input"))
+        reason = message.get("stop_reason") or "stop"
+        usage = message.get("usage") or {}
         return Generation(
             text=text,
             finish_reason="tool_calls" if calls else _FINISH.get(reason, reason),
-            prompt_tokens=message.usage.input_tokens,
-            completion_tokens=message.usage.output_tokens,
+            prompt_tokens=usage.get("input_tokens") or 0,
+            completion_tokens=usage.get("output_tokens") or 0,
             tool_calls=calls,
         )
 
-    async def call(
-        self, client: anthropic.AsyncAnthropic, request: GenerationRequest
-    ) -> tuple[Generation, Mapping[str, str]]:
-        raw = await client.messages.with_raw_response.create(**self.params(request))
-        return self.generation(await parsed(raw), bool(request.tools)), raw.headers
+    async def call(self, conn: Connection, request: GenerationRequest) -> tuple[Generation, Mapping[str, str]]:
+        params = self.params(request)
+        if conn.wire is not None:
+            message, headers = await conn.wire.post("v1/messages", params)
+            return self.generation(message, bool(request.tools)), headers
+        raw = await conn.sdk.messages.with_raw_response.create(**params)
+        return self.generation((await parsed(raw)).model_dump(), bool(request.tools)), raw.headers
 
     # -- Message Batches ----------------------------------------------------------------------
     async def submit(self, client: anthropic.AsyncAnthropic, items: Sequence[tuple[str, GenerationRequest]]) -> str:
@@ -98,7 +106,7 @@ class AnthropicAPI(HTTPProvider):
         async for entry in await client.messages.batches.results(batch_id):
             result = entry.result
             if result.type == "succeeded":
-                yield entry.custom_id, self.generation(result.message)
+                yield entry.custom_id, self.generation(result.message.model_dump())
             else:
                 detail = getattr(getattr(result, "error", None), "error", None)
                 yield entry.custom_id, failed(f"batch_{result.type}", str(getattr(detail, "message", result.type)))

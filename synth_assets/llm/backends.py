@@ -80,7 +80,8 @@ def _remote(api_factory: Callable[[], type]) -> Callable[[Build], Backend]:
 
         cfg = b.cfg
         policy = cfg.dispatch_policy()
-        api = api_factory()(cfg.model, b.key, cfg.base_url, cfg.timeout_s, connections=worker_count(policy))
+        connections = worker_count(policy)
+        api = api_factory()(cfg.model, b.key, cfg.base_url, cfg.timeout_s, connections, transport=cfg.transport)
         poll = PollPolicy(initial_s=cfg.poll_interval_s)
         return RemoteBackend(api, policy, b.price, batch=cfg.batch, ledger=b.ledger, poll=poll, log=b.log)
 

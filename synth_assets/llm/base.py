@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, Protocol
 
 from synth_assets.core.callbacks import ProgressFn
@@ -53,11 +53,14 @@ class GenerationRequest:
     def key(self, backend_label: str) -> str:
         """A request without the later fields (structured output, turns, tools) keeps the key it
         had before they existed, so no cache is invalidated by them."""
-        fields = asdict(self)
+        if self.output is None and not self.turns and not self.tools:  # plain values: asdict's deep copy buys nothing
+            plain = {name: getattr(self, name) for name in _PLAIN_KEY_FIELDS}
+            return content_hash(backend_label, plain, length=32)
+        values = asdict(self)
         for name in ("output", "turns", "tools"):
-            if not fields[name]:
-                del fields[name]
-        return content_hash(backend_label, fields, length=32)
+            if not values[name]:
+                del values[name]
+        return content_hash(backend_label, values, length=32)
 
     @property
     def stop_for_chat(self) -> tuple[str, ...]:
@@ -66,6 +69,9 @@ class GenerationRequest:
     def estimated_tokens(self) -> tuple[int, int]:
         """At most this many input and output tokens (see `pricing`)."""
         return input_tokens_at_most(len(self.prompt) + len(self.system or "")), self.max_tokens
+
+
+_PLAIN_KEY_FIELDS = tuple(f.name for f in fields(GenerationRequest) if f.name not in ("output", "turns", "tools"))
 
 
 @dataclass(frozen=True)

@@ -146,7 +146,9 @@ class _Run:
                     self.limit.succeeded()
                     self.budget.settle(estimate, result)
                     self.report.answered += 1
-                    self.on_result(index, replace(result, attempts=attempts, rate_limited=rate_limited))
+                    if attempts > 1 or rate_limited:  # a first-try answer already says so: no copy on the hot path
+                        result = replace(result, attempts=attempts, rate_limited=rate_limited)
+                    self.on_result(index, result)
                     return True
             if error.kind == "rate_limited":
                 rate_limited += 1

@@ -4,19 +4,21 @@ With `base_url` this one client serves vLLM, Ollama, llama.cpp's server, TGI and
 OpenAI-compatible endpoint: the way a user moves generation onto a GPU fleet. Structured requests
 send `response_format` with a strict `json_schema` (vLLM, SGLang and llama.cpp's server honour it
 too). The SDK's own
-retries are off; the dispatcher retries (see `anthropic_backend`).
+retries are off; the dispatcher retries (see `anthropic_backend`). Online calls go out on the
+wire (see `wire`) unless `transport="sdk"`; both give the same results.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
+from types import ModuleType
 from typing import Any
 
 import openai
 
 from synth_assets.llm.base import Generation, GenerationRequest, failed, parsed
-from synth_assets.llm.provider import HTTPProvider
+from synth_assets.llm.provider import Connection, HTTPProvider
 from synth_assets.llm.tools import ToolCall, Turn
 
 BATCH_ENDPOINT = "/v1/chat/completions"
@@ -34,6 +36,9 @@ class OpenAIAPI(HTTPProvider):
             timeout=self._timeout_s,
             http_client=openai.DefaultAsyncHttpxClient(**self.http_options()),
         )
+
+    def sdk(self) -> ModuleType:
+        return openai
 
     def params(self, request: GenerationRequest) -> dict[str, Any]:
         messages = [{"role": "system", "content": request.system}] if request.system else []
@@ -81,10 +86,12 @@ class OpenAIAPI(HTTPProvider):
             tool_calls=calls,
         )
 
-    async def call(
-        self, client: openai.AsyncOpenAI, request: GenerationRequest
-    ) -> tuple[Generation, Mapping[str, str]]:
-        raw = await client.chat.completions.with_raw_response.create(**self.params(request))
+    async def call(self, conn: Connection, request: GenerationRequest) -> tuple[Generation, Mapping[str, str]]:
+        params = self.params(request)
+        if conn.wire is not None:
+            completion, headers = await conn.wire.post("chat/completions", params)
+            return self.generation(completion), headers
+        raw = await conn.sdk.chat.completions.with_raw_response.create(**params)
         return self.generation((await parsed(raw)).model_dump()), raw.headers
 
     # -- Batch --------------------------------------------------------------------------------

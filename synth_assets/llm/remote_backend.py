@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from synth_assets.core.callbacks import LogFn
 from synth_assets.llm.base import Generation, GenerationRequest, ResultFn
@@ -15,6 +15,9 @@ from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.dispatch import BudgetExceeded, DispatchPolicy, dispatch
 from synth_assets.llm.interrupts import GenerationInterrupted, StopRequest, stop_on_signals
 from synth_assets.llm.pricing import Price, estimate_request_cost
+
+if TYPE_CHECKING:
+    from synth_assets.llm.provider import Connection
 
 T = TypeVar("T")
 
@@ -26,7 +29,8 @@ class ProviderAPI(BatchAPI, Protocol):
     @property
     def secrets(self) -> tuple[str, ...]: ...
     def client(self) -> Any: ...
-    def call(self, client: Any, request: GenerationRequest) -> Awaitable[tuple[Generation, Mapping[str, str]]]: ...
+    def connect(self) -> Connection: ...
+    def call(self, conn: Connection, request: GenerationRequest) -> Awaitable[tuple[Generation, Mapping[str, str]]]: ...
 
 
 def run_sync(main: Callable[[], Coroutine[Any, Any, T]], stop: StopRequest) -> T:
@@ -88,12 +92,12 @@ class RemoteBackend:
         return cast("list[Generation]", results)
 
     async def _online(self, requests: Sequence[GenerationRequest], report: ResultFn, stop: StopRequest) -> None:
-        client = self.api.client()
+        conn = self.api.connect()
         try:
-            call = lambda request: self.api.call(client, request)  # noqa: E731 - binds the open client
+            call = lambda request: self.api.call(conn, request)  # noqa: E731 - binds the open connection
             await dispatch(requests, call, self.policy, report, self.price, self.api.secrets, self.spent, stop)
         finally:
-            await client.close()
+            await conn.close()
 
     async def _batch(self, requests: Sequence[GenerationRequest], report: ResultFn, stop: StopRequest) -> None:
         """The budget is checked up front here: a batch cannot be stopped half-way cheaply. A stop

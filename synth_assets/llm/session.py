@@ -86,7 +86,11 @@ class GenerationSession:
         for attempt in range(1, FORMAT_ATTEMPTS + 1):
             keys = list(asking)
             tries.attempt, tries.again = attempt, {}
-            self.backend.generate([asking[k] for k in keys], lambda i, r, keys=keys: tries.answer(keys[i], r))
+            try:
+                self.backend.generate([asking[k] for k in keys], lambda i, r, keys=keys: tries.answer(keys[i], r))
+            finally:  # an interrupted or failed run keeps every answer it was given
+                if self.cache is not None:
+                    self.cache.flush()
             if not tries.again:
                 break
             self._log(f"{self.label}: {len(tries.again)} answers did not match their schema; asking again")
@@ -125,7 +129,9 @@ class _Tries:
             error = failed("malformed_response", problem)
             result = replace(result, text="", finish_reason="error", error=error.error, error_kind=error.error_kind)
         s.stats.record(result, cost)
-        self.results[key] = replace(result, attempts=result.attempts + self.spent.get(key, 0))
+        if spent := self.spent.get(key, 0):
+            result = replace(result, attempts=result.attempts + spent)
+        self.results[key] = result
         if s.cache is not None:
             s.cache.put(key, self.results[key])
         self.done += 1

@@ -10,6 +10,7 @@ from synth_assets.llm.cache import ResponseCache
 from synth_assets.llm.dispatch import DispatchPolicy
 from synth_assets.llm.openai_backend import OpenAIAPI
 from synth_assets.llm.pricing import Price
+from synth_assets.llm.provider import Transport
 from synth_assets.llm.remote_backend import RemoteBackend
 from synth_assets_tests.support.loopback_server import LoopbackLLMServer
 
@@ -18,10 +19,16 @@ OPENAI_KEY = "sk-test-2b8e4d6f0a1c3e5b7d9f"
 PROVIDERS = ("anthropic", "openai")
 
 
-def api(provider: str, server: LoopbackLLMServer, model: str = "test-model", timeout_s: float = 5.0) -> Any:
+def api(
+    provider: str,
+    server: LoopbackLLMServer,
+    model: str = "test-model",
+    timeout_s: float = 5.0,
+    transport: Transport = "wire",
+) -> Any:
     if provider == "anthropic":
-        return AnthropicAPI(model, ANTHROPIC_KEY, server.url, timeout_s)
-    return OpenAIAPI(model, OPENAI_KEY, f"{server.url}/v1", timeout_s)
+        return AnthropicAPI(model, ANTHROPIC_KEY, server.url, timeout_s, transport=transport)
+    return OpenAIAPI(model, OPENAI_KEY, f"{server.url}/v1", timeout_s, transport=transport)
 
 
 def backend(
@@ -31,11 +38,12 @@ def backend(
     batch: bool = False,
     ledger: ResponseCache | None = None,
     timeout_s: float = 5.0,
+    transport: Transport = "wire",
     **policy: Any,
 ) -> RemoteBackend:
     defaults: dict[str, Any] = {"backoff_base_s": 0.02, "backoff_cap_s": 0.2}
     return RemoteBackend(
-        api(provider, server, timeout_s=timeout_s),
+        api(provider, server, timeout_s=timeout_s, transport=transport),
         DispatchPolicy(**{**defaults, **policy}),
         price,
         batch=batch,

@@ -82,7 +82,7 @@ def test_validation_says_what_is_wrong_and_where() -> None:
 
 
 def test_a_free_text_request_keeps_the_cache_key_it_had() -> None:
-    request = GenerationRequest(prompt="Write a haiku.", seed=3)
+    request = GenerationRequest(prompt="Write a haiku.", seed=3, stop=("\n\n",), chat_stop=("END",))
     later = ("output", "turns", "tools")  # fields added since (structured output, tool use, dialogues)
     before = {k: v for k, v in asdict(request).items() if k not in later}
     assert request.key("llamacpp:m") == content_hash("llamacpp:m", before, length=32)
