@@ -15,7 +15,7 @@ Judged by: ours (default policy) >= 0.9 of the bound at every N >= 20,000; the d
 the same N; every request answered; per-request time at the largest N within 1.1x of the
 smallest (cost must not grow with the stage).
 
-    .venv/bin/python bench/dispatch_scale_bench.py [--sizes 2000 20000 100000] [--windows 64]
+    .venv/bin/python bench/dispatch_scale_bench.py [--sizes 2000 20000 100000] [--windows 64]  # ~30 min
 """
 
 from __future__ import annotations
